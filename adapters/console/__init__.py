@@ -1,0 +1,1 @@
+"""The console workspace: try copbot in a terminal, no tokens needed."""

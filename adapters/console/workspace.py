@@ -1,0 +1,229 @@
+"""A terminal workspace: act as members, type /cop commands, press buttons, move time.
+
+/as Sam             act as Sam (a new member the first time)
+/cop help           any copbot command, as in Slack or Discord
+3                   press button number 3
+/clock +2d          move time on 2 days (also +3h, +30m, +1w, or '2026-12-01 09:00')
+/in NAME            switch to another console community
+/quit               leave
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.bootstrap import App
+from bot.clock import ManualClock
+from bot.commands import Actor, Inbound
+from bot.messages import Form, Response
+
+from .platform import ButtonBoard, ConsolePlatform, render
+
+STEP = re.compile(r"^\+(\d+)\s*([wdhm])$")
+UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+MENTION = re.compile(r"(?<![\w<])@([A-Za-z0-9._-]+)")
+
+
+def user_id(name: str) -> str:
+    """The console's stand-in for a platform user id: the name, lower-cased."""
+    return re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-") or "someone"
+
+
+class ConsoleWorkspace:
+    """Reads lines, acts on them, prints what the bot says."""
+
+    def __init__(
+        self,
+        app: App,
+        platform: ConsolePlatform,
+        board: ButtonBoard,
+        write: Callable[[str], None] = print,
+    ) -> None:
+        if not isinstance(app.clock, ManualClock):
+            raise TypeError("the console workspace runs on a simulated clock")
+        self.app = app
+        self.clock: ManualClock = app.clock
+        self.platform = platform
+        self.board = board
+        self.write = write
+        self.channels = [c for c in app.settings.communities if c.platform == "console"]
+        if not self.channels:
+            raise ValueError("no community in the configuration is on the 'console' platform")
+        self.community = self.channels[0]
+        self.actor_name = "Sam"
+        self._form: Form | None = None
+        self._answers: list[tuple[str, str]] = []
+        self.done = False
+
+    @property
+    def actor(self) -> Actor:
+        uid = user_id(self.actor_name)
+        self.platform.names[uid] = self.actor_name
+        return Actor("console", uid, self.actor_name, self.community.channel)
+
+    def greet(self) -> None:
+        self.write(
+            f"You are in #{self.community.channel} ({self.community.name}) as "
+            f"{self.actor_name}, at {self.platform.stamp()} {self.community.timezone}. "
+            "Type /cop help, or /help for the console's own commands."
+        )
+
+    async def start(self) -> None:
+        """Catch up on anything due and deliver it."""
+        self.app.run_due()
+        await self.app.dispatcher.drain()
+
+    async def run(self, lines: Iterable[str], echo: bool = False) -> None:
+        """Act on each line until they run out or someone types /quit."""
+        for line in lines:
+            if echo:
+                self.write(f"> {line.rstrip()}")
+            await self.feed(line)
+            if self.done:
+                break
+
+    async def feed(self, line: str) -> None:
+        """Act on one line of input."""
+        line = line.strip()
+        if self._form is not None:
+            await self._answer(line)
+            return
+        if not line:
+            return
+        if line.isdigit():
+            await self._press(int(line))
+        elif line.startswith("/cop"):
+            text = MENTION.sub(lambda m: f"<@{user_id(m.group(1))}>", line)
+            await self._send(Inbound(self.actor, "text", text=text))
+        elif line.startswith("/as"):
+            name = line[3:].strip()
+            if not name:
+                self.write("Usage: /as NAME")
+                return
+            self.actor_name = name[:60]
+            self.write(f"(you are now {self.actor_name})")
+        elif line.startswith("/clock"):
+            await self._clock(line[6:].strip())
+        elif line.startswith("/in"):
+            self._switch(line[3:].strip())
+        elif line in ("/quit", "/exit"):
+            self.done = True
+        elif line == "/help":
+            self.write(__doc__ or "")
+        else:
+            self.write("(the console reads /cop commands, button numbers and /help)")
+
+    async def _send(self, inbound: Inbound) -> None:
+        self._show(self.app.handle(inbound))
+        self.app.run_due()
+        await self.app.dispatcher.drain()
+
+    def _show(self, response: Response) -> None:
+        if response.message is not None:
+            self.write(f"(only {self.actor_name} sees this)")
+            for line in render(response.message, self.board):
+                self.write(line)
+        if response.form is not None:
+            self._open(response.form)
+
+    async def _press(self, number: int) -> None:
+        button = self.board.buttons.get(number)
+        if button is None:
+            self.write(f"(there's no button {number})")
+            return
+        self.write(f"({self.actor_name} pressed '{button.label}')")
+        await self._send(Inbound(self.actor, "button", action=button.action, value=button.value))
+
+    def _open(self, form: Form) -> None:
+        self._form, self._answers = form, []
+        self.write(f"== {form.title} == (answer each question; /cancel to stop)")
+        self._prompt()
+
+    def _prompt(self) -> None:
+        assert self._form is not None
+        field = self._form.fields[len(self._answers)]
+        hint = f" [now: {field.initial}]" if field.initial else ""
+        self.write(f"  {field.label}{hint}:")
+        for index, choice in enumerate(field.choices, 1):
+            self.write(f"    {index}. {choice.label}")
+
+    async def _answer(self, line: str) -> None:
+        form = self._form
+        assert form is not None
+        if line == "/cancel":
+            self._form = None
+            self.write("(form closed, nothing sent)")
+            return
+        field = form.fields[len(self._answers)]
+        value = line or (field.initial or "")
+        if field.choices:
+            if value.isdigit() and 1 <= int(value) <= len(field.choices):
+                value = field.choices[int(value) - 1].value
+            elif value not in {c.value for c in field.choices}:
+                self.write(f"  (choose a number from 1 to {len(field.choices)})")
+                return
+        self._answers.append((field.name, value))
+        if len(self._answers) < len(form.fields):
+            self._prompt()
+            return
+        self._form = None
+        await self._send(
+            Inbound(
+                self.actor,
+                "form",
+                form_id=form.form_id,
+                metadata=form.metadata,
+                values=tuple(self._answers),
+            )
+        )
+
+    async def _clock(self, spec: str) -> None:
+        if not spec:
+            self.write(f"(it is {self.platform.stamp()} {self.community.timezone})")
+            return
+        target = self._target(spec)
+        if target is None:
+            self.write("(try /clock +2d, +3h, +30m, +1w or /clock 2026-12-01 09:00)")
+            return
+        if target <= self.clock.now():
+            self.write("(time only moves forward here)")
+            return
+        await self.app.advance(target)
+        self.write(f"(it is now {self.platform.stamp()})")
+
+    def _target(self, spec: str) -> datetime | None:
+        step = STEP.match(spec.replace(" ", ""))
+        if step:
+            amount, unit = int(step.group(1)), UNITS[step.group(2)]
+            return self.clock.now() + timedelta(**{unit: amount})
+        try:
+            local = datetime.strptime(spec, "%Y-%m-%d %H:%M")
+        except ValueError:
+            return None
+        return local.replace(tzinfo=ZoneInfo(self.community.timezone))
+
+    def _switch(self, name: str) -> None:
+        for community in self.channels:
+            if community.name == name:
+                self.community = community
+                self.write(f"(you are now in #{community.channel})")
+                return
+        names = ", ".join(c.name for c in self.channels)
+        self.write(f"(no console community called '{name}'; there is: {names})")
+
+
+def stdin_lines() -> Iterable[str]:
+    """Lines from standard input, with a prompt when a person is typing."""
+    interactive = sys.stdin.isatty()
+    while True:
+        try:
+            line = input("> ") if interactive else sys.stdin.readline()
+        except EOFError:
+            return
+        if not interactive and line == "":
+            return
+        yield line

@@ -1,0 +1,124 @@
+"""The one place that wires copbot together. No globals: everything hangs off `App`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.bus import Bus
+from bot.clock import Clock, ManualClock, SystemClock
+from bot.commands import Inbound
+from bot.config import Settings
+from bot.domain import when
+from bot.messages import Response
+from bot.outbox import Dispatcher
+from bot.ports import ChatPlatform
+from bot.scheduling import STARTUP_LOOKBACK, RunReport, Timeline
+from bot.storage.database import make_engine, upgrade
+from bot.storage.sync import install_secret, sync_communities
+from bot.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """A running copbot: the core plus the platforms it delivers to."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    bus: Bus
+    timeline: Timeline
+    dispatcher: Dispatcher
+    platforms: dict[str, ChatPlatform] = field(default_factory=dict)
+    cursor: datetime | None = None
+
+    def handle(self, inbound: Inbound) -> Response:
+        """Handle one interaction and nudge the dispatcher to deliver what it caused."""
+        response = self.bus.handle(inbound)
+        self.dispatcher.wake()
+        return response
+
+    def run_due(self) -> RunReport:
+        """Run every occurrence due since the last look (at start: the last 7 days)."""
+        now = self.clock.now()
+        start = self.cursor or now - STARTUP_LOOKBACK
+        report = self.timeline.run_due(start, now)
+        self.cursor = now
+        self.dispatcher.wake()
+        return report
+
+    async def advance(self, to: datetime) -> RunReport:
+        """Simulated time: move a ManualClock to `to`, running every occurrence and delivering
+        every message that falls due on the way, in order."""
+        clock = self.clock
+        if not isinstance(clock, ManualClock):
+            raise TypeError("only a simulated clock can be moved")
+        total = RunReport()
+        if self.cursor is None:
+            _merge(total, self.run_due())
+        await self.dispatcher.drain()
+        while True:
+            now = clock.now()
+            candidates = [
+                t
+                for t in (self.timeline.next_due(now, to), self.dispatcher.next_due())
+                if t is not None and now < t <= to
+            ]
+            if not candidates:
+                break
+            clock.set(min(candidates))
+            _merge(total, self.run_due())
+            await self.dispatcher.drain()
+        clock.set(to)
+        _merge(total, self.run_due())
+        await self.dispatcher.drain()
+        return total
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _merge(total: RunReport, part: RunReport) -> None:
+    total.ran += part.ran
+    total.missed += part.missed
+    total.already += part.already
+
+
+def build_app(
+    settings: Settings,
+    platforms: Mapping[str, ChatPlatform] | None = None,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    migrate: bool = True,
+) -> App:
+    """Wire copbot: engine, migrations, config sync, secret, bus, timeline, dispatcher."""
+    clock = clock or SystemClock()
+    engine = engine or make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    with Session(engine) as session:
+        sync_communities(session, settings, clock.now())
+        secret = install_secret(session, settings.secret_key)
+
+    def uow_factory() -> UnitOfWork:
+        return UnitOfWork(engine)
+
+    bus = Bus(uow_factory, clock, secret)
+    timeline = Timeline(uow_factory, bus, clock)
+    delivery = dict(platforms or {})
+    dispatcher = Dispatcher(
+        engine,
+        clock,
+        delivery,
+        max_attempts=settings.outbox.max_attempts,
+        first_retry=when.parse_duration(settings.outbox.first_retry),
+    )
+    return App(settings, engine, clock, bus, timeline, dispatcher, delivery)

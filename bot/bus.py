@@ -1,0 +1,158 @@
+"""The message bus: resolves who and where, runs one handler in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot import commands as c
+from bot.clock import Clock
+from bot.config import CommunitySettings
+from bot.context import Context
+from bot.domain.checkins import kind_aliases
+from bot.errors import UserError
+from bot.handlers import HANDLERS
+from bot.messages import Response, say
+from bot.parsing import parse
+from bot.storage.tables import Community, Member
+from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again soon."
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Roles given in the configuration file, by platform user id."""
+
+    conveners: frozenset[str] = frozenset()
+    keepers: frozenset[str] = frozenset()
+
+
+class Bus:
+    """Entry point of the core for people (`handle`) and for jobs (`run_job`)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, secret: bytes) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._secret = secret
+        self._settings: dict[int, tuple[dict[str, object], CommunitySettings]] = {}
+
+    # ---- people ----------------------------------------------------------------------
+
+    def handle(self, inbound: c.Inbound) -> Response:
+        """Handle one interaction; always answers, never raises for a person's mistake."""
+        with self._uow_factory() as uow:
+            try:
+                community = self._community_for(uow, inbound.actor)
+                settings = self.settings_of(community)
+                command = parse(inbound, kind_aliases(settings.words))
+                member = self._member(uow, community, settings, inbound.actor)
+                ctx = Context(uow, self._clock, self._secret, community, settings, member)
+                response = HANDLERS[type(command)](command, ctx)
+                if not isinstance(command, c.ShowHelp | c.ShowProfile | c.ShowRoles):
+                    member.last_active_at = self._clock.now()
+                    uow.session.add(member)
+                uow.commit()
+                log.debug("handled %s", type(command).__name__)
+                return response
+            except UserError as error:
+                uow.rollback()
+                return Response(message=say(str(error)))
+            except IntegrityError:
+                uow.rollback()
+                log.warning("a concurrent change won: %s", inbound.kind)
+                return Response(message=say("That was just changed by someone else. Try again?"))
+            except Exception:
+                uow.rollback()
+                log.exception("could not handle a %s interaction", inbound.kind)
+                return Response(message=say(SORRY))
+
+    def _community_for(self, uow: UnitOfWork, actor: c.Actor) -> Community:
+        session = uow.session
+        if actor.channel_id is not None:
+            community = session.exec(
+                select(Community).where(
+                    Community.platform == actor.platform, Community.channel_id == actor.channel_id
+                )
+            ).first()
+            if community is None:
+                raise UserError(
+                    "copbot isn't set up for this channel. Use /cop in your community's channel."
+                )
+        else:
+            found = session.exec(
+                select(Community)
+                .join(Member, col(Member.community_id) == col(Community.id))
+                .where(
+                    Community.platform == actor.platform,
+                    Member.platform_user_id == actor.user_id,
+                )
+            ).all()
+            if len(found) != 1:
+                raise UserError(
+                    "Please use /cop in your community's channel, so I know which community "
+                    "you mean."
+                )
+            community = found[0]
+        if community.closed_at is not None:
+            raise UserError(f"{community.name} has closed. Thank you for being part of it.")
+        return community
+
+    def _member(
+        self, uow: UnitOfWork, community: Community, settings: CommunitySettings, actor: c.Actor
+    ) -> Member:
+        member = uow.session.exec(
+            select(Member).where(
+                Member.community_id == community.id, Member.platform_user_id == actor.user_id
+            )
+        ).first()
+        if member is None:
+            start, end = settings.quiet_hours.split("-")
+            assert community.id is not None
+            member = Member(
+                community_id=community.id,
+                platform_user_id=actor.user_id,
+                display_name=actor.display_name[:100] or actor.user_id,
+                timezone=community.timezone,
+                quiet_start=start.strip(),
+                quiet_end=end.strip(),
+                is_convener=actor.user_id in settings.conveners,
+                is_keeper=actor.user_id in settings.keepers,
+                joined_at=self._clock.now(),
+            )
+            uow.session.add(member)
+            uow.session.flush()
+        return member
+
+    # ---- jobs ------------------------------------------------------------------------
+
+    def run_job(self, uow: UnitOfWork, community_id: int, command: c.Command) -> None:
+        """Run a job's command inside the caller's transaction (the one holding its claim)."""
+        community = uow.session.get(Community, community_id)
+        if community is None or community.closed_at is not None:
+            return
+        ctx = Context(uow, self._clock, self._secret, community, self.settings_of(community))
+        HANDLERS[type(command)](command, ctx)
+
+    # ---- settings --------------------------------------------------------------------
+
+    def settings_of(self, community: Community) -> CommunitySettings:
+        """The community's validated settings (cached while unchanged)."""
+        assert community.id is not None
+        cached = self._settings.get(community.id)
+        if cached is None or cached[0] != community.settings:
+            parsed = CommunitySettings.model_validate(community.settings)
+            cached = (dict(community.settings), parsed)
+            self._settings[community.id] = cached
+        return cached[1]
+
+
+def kinds_for(settings: CommunitySettings) -> Mapping[str, c.ReplyKind]:
+    """The reply-kind words for a community (exposed for adapters' autocomplete)."""
+    return kind_aliases(settings.words)

@@ -1,0 +1,301 @@
+"""Settings: a TOML file plus environment variables, validated into one object.
+
+Secrets (tokens, database URL, secret key) come only from the environment. A bad file
+stops start-up with one line naming the field and the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from bot.domain import when
+
+Platform = Literal["console", "slack", "discord"]
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says which field and why."""
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"'{value}' is not a known timezone (try e.g. 'Europe/London')") from None
+    return value
+
+
+def _duration(value: str) -> str:
+    when.parse_duration(value)
+    return value
+
+
+def _clock(value: str) -> str:
+    when.parse_clock(value)
+    return value
+
+
+def _quiet(value: str) -> str:
+    when.parse_quiet_hours(value)
+    return value
+
+
+def _schedule(value: str | None) -> str | None:
+    if value is not None:
+        when.parse_schedule(value)
+    return value
+
+
+def _off_is_none(value: object) -> object:
+    if isinstance(value, str) and value.strip().lower() in ("off", "never", "none", ""):
+        return None
+    return value
+
+
+TimezoneName = Annotated[str, AfterValidator(_timezone)]
+Duration = Annotated[str, AfterValidator(_duration)]
+ClockTime = Annotated[str, AfterValidator(_clock)]
+QuietHours = Annotated[str, AfterValidator(_quiet)]
+Schedule = Annotated[str | None, BeforeValidator(_off_is_none), AfterValidator(_schedule)]
+OptionalDuration = Annotated[Duration | None, BeforeValidator(_off_is_none)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Words(_Strict):
+    """The community's own vocabulary."""
+
+    checkin: str = Field("check-in", min_length=1, max_length=40)
+    checkin_question: str = Field(
+        "What has happened for you since we last met? Share a success, a challenge "
+        "or something you learned.",
+        min_length=1,
+        max_length=500,
+    )
+    success: str = Field("success", min_length=1, max_length=40)
+    challenge: str = Field("challenge", min_length=1, max_length=40)
+    learning: str = Field("learning", min_length=1, max_length=40)
+    win: str = Field("win", min_length=1, max_length=40)
+    pledge: str = Field("pledge", min_length=1, max_length=40)
+    meeting: str = Field("meeting", min_length=1, max_length=40)
+
+
+class CheckinSettings(_Strict):
+    """When check-ins open, how long they stay open, when the one reminder goes."""
+
+    schedule: Schedule = "7 days after each meeting at 10:00"
+    open_for: Duration = "5 days"
+    remind_after: OptionalDuration = "3 days"
+    grace: Duration = "6 hours"
+
+    @model_validator(mode="after")
+    def _reminder_inside_window(self) -> CheckinSettings:
+        if self.remind_after and self.remind_delay >= self.open_duration:
+            raise ValueError(
+                f"remind_after ({self.remind_after}) must be shorter than "
+                f"open_for ({self.open_for})"
+            )
+        return self
+
+    @property
+    def open_duration(self) -> timedelta:
+        return when.parse_duration(self.open_for)
+
+    @property
+    def remind_delay(self) -> timedelta | None:
+        return when.parse_duration(self.remind_after) if self.remind_after else None
+
+    @property
+    def grace_period(self) -> timedelta:
+        return when.parse_duration(self.grace)
+
+
+class MeetingSettings(_Strict):
+    """Meeting dates (local time), and/or a recurrence from a first date."""
+
+    dates: tuple[str, ...] = ()
+    first: str | None = None
+    every: Duration | None = None
+    length: Duration = "2 hours"
+
+    @field_validator("dates")
+    @classmethod
+    def _dates(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        for value in values:
+            _local_datetime(value)
+        return values
+
+    @field_validator("first")
+    @classmethod
+    def _first(cls, value: str | None) -> str | None:
+        if value is not None:
+            _local_datetime(value)
+        return value
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> MeetingSettings:
+        if (self.first is None) != (self.every is None):
+            raise ValueError("give both 'first' and 'every' for recurring meetings, or neither")
+        return self
+
+
+def _local_datetime(value: str) -> datetime:
+    try:
+        return datetime.strptime(value.strip(), "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise ValueError(f"'{value}' is not a date and time like '2026-12-03 14:00'") from None
+
+
+class CommunitySettings(_Strict):
+    """One community, bound to one channel on one platform."""
+
+    name: str
+    platform: Platform = "console"
+    channel: str = Field(min_length=1, max_length=100)
+    timezone: TimezoneName = "Europe/London"
+    about: str = Field("", max_length=1000)
+    conveners: tuple[str, ...] = ()
+    keepers: tuple[str, ...] = ()
+    quiet_hours: QuietHours = "20:00-08:00"
+    words: Words = Words()
+    checkin: CheckinSettings = CheckinSettings()
+    meetings: MeetingSettings = MeetingSettings()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError(
+                f"'{value}' should be lower-case letters, digits and dashes (e.g. 'wound-care')"
+            )
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def quiet_window(self) -> tuple[time, time]:
+        return when.parse_quiet_hours(self.quiet_hours)
+
+
+class OutboxSettings(_Strict):
+    """How hard the dispatcher tries before a message becomes a dead letter."""
+
+    max_attempts: int = Field(5, ge=1, le=50)
+    first_retry: Duration = "1 minute"
+
+
+class Settings(_Strict):
+    """Everything copbot needs to start."""
+
+    database_url: str = "sqlite:///copbot.db"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    outbox: OutboxSettings = OutboxSettings()
+    communities: tuple[CommunitySettings, ...] = Field(min_length=1)
+    secret_key: str | None = None
+    slack_bot_token: str | None = None
+    slack_app_token: str | None = None
+    slack_signing_secret: str | None = None
+    discord_bot_token: str | None = None
+
+    @model_validator(mode="after")
+    def _unique(self) -> Settings:
+        names = [c.name for c in self.communities]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"community names must be unique; repeated: {', '.join(duplicates)}")
+        channels = [(c.platform, c.channel) for c in self.communities]
+        if len(set(channels)) != len(channels):
+            raise ValueError("two communities are bound to the same channel")
+        return self
+
+    def platforms_with_tokens(self) -> set[str]:
+        """Platforms whose credentials are present."""
+        found: set[str] = set()
+        if self.slack_bot_token:
+            found.add("slack")
+        if self.discord_bot_token:
+            found.add("discord")
+        return found
+
+
+ENVIRONMENT = {
+    "COPBOT_DATABASE_URL": "database_url",
+    "COPBOT_LOG_LEVEL": "log_level",
+    "COPBOT_SECRET_KEY": "secret_key",
+    "SLACK_BOT_TOKEN": "slack_bot_token",
+    "SLACK_APP_TOKEN": "slack_app_token",
+    "SLACK_SIGNING_SECRET": "slack_signing_secret",
+    "DISCORD_BOT_TOKEN": "discord_bot_token",
+}
+SECRET_FIELDS = {
+    "secret_key",
+    "slack_bot_token",
+    "slack_app_token",
+    "slack_signing_secret",
+    "discord_bot_token",
+}
+
+
+def load_settings(path: str | Path, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file at `path`, overlay the environment, validate."""
+    env = os.environ if env is None else env
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML ({error})") from None
+    return parse_settings(raw, env)
+
+
+def parse_settings(raw: dict[str, Any], env: Mapping[str, str] | None = None) -> Settings:
+    """Validate an already-parsed TOML document plus environment."""
+    env = {} if env is None else env
+    for key in SECRET_FIELDS & raw.keys():
+        variable = next(k for k, v in ENVIRONMENT.items() if v == key)
+        raise ConfigError(f"{key}: secrets belong in the environment ({variable}), not the file")
+    data = dict(raw)
+    for variable, field in ENVIRONMENT.items():
+        if env.get(variable):
+            data[field] = env[variable]
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(describe(error)) from None
+
+
+def describe(error: ValidationError) -> str:
+    """One line per problem: `communities[0].timezone: 'Europe/Londn' is not a known timezone`."""
+    lines = []
+    for problem in error.errors():
+        where = ""
+        for part in problem["loc"]:
+            where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "is not a setting copbot knows (check the spelling)"
+        lines.append(f"{where or 'config'}: {message}")
+    return "\n".join(lines)

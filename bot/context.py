@@ -1,0 +1,40 @@
+"""What every handler receives: the transaction, the time, and who/where it is about."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from bot.config import CommunitySettings
+from bot.errors import UserError
+from bot.storage.tables import Community, Member
+from bot.storage.uow import UnitOfWork
+
+
+@dataclass
+class Context:
+    """One command's world. `member` is None when a scheduled job acts."""
+
+    uow: UnitOfWork
+    clock: Clock
+    secret: bytes
+    community: Community
+    settings: CommunitySettings
+    member: Member | None = None
+
+    @property
+    def community_id(self) -> int:
+        assert self.community.id is not None
+        return self.community.id
+
+    def require_member(self) -> Member:
+        if self.member is None:
+            raise UserError("Only members can do that.")
+        return self.member
+
+    def require_convener(self, what: str) -> Member:
+        """The acting member, if they are a convener (jobs pass); otherwise a friendly refusal."""
+        member = self.require_member()
+        if not member.is_convener:
+            raise UserError(f"Only conveners can {what}. Ask one of your conveners if it's needed.")
+        return member

@@ -1,0 +1,38 @@
+"""The one port the core needs from a chat platform (async)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.messages import OutMessage
+
+
+class DeliveryError(Exception):
+    """Sending failed. `transient` failures are retried with backoff; others go to dead letters."""
+
+    def __init__(self, reason: str, *, transient: bool = True) -> None:
+        super().__init__(reason)
+        self.transient = transient
+
+
+class RateLimited(DeliveryError):
+    """The platform asked us to wait `retry_after` seconds (HTTP 429). Not counted as a try."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited for {retry_after:.1f}s", transient=True)
+        self.retry_after = retry_after
+
+
+class ChatPlatform(Protocol):
+    """What the dispatcher needs to deliver messages on one platform.
+
+    `key` is the outbox idempotency key: adapters pass it on where the platform can
+    de-duplicate (e.g. a nonce) so that a resend after a crash is not a second post.
+    Both calls return the platform's id for the message.
+    """
+
+    name: str
+
+    async def post(self, channel_id: str, message: OutMessage, key: str) -> str: ...
+
+    async def dm(self, user_id: str, message: OutMessage, key: str) -> str: ...

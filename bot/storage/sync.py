@@ -1,0 +1,102 @@
+"""Bring the database in line with the configuration file at start-up (idempotent)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.config import CommunitySettings, Settings
+from bot.domain import when
+from bot.storage.tables import AppSetting, Community, Meeting, Member
+
+MEETINGS_AHEAD = timedelta(days=400)
+MAX_RECURRING = 120
+
+
+def sync_communities(session: Session, settings: Settings, now: datetime) -> None:
+    """Create or update every configured community, its meetings and its configured roles."""
+    for community_settings in settings.communities:
+        community = session.exec(
+            select(Community).where(Community.name == community_settings.name)
+        ).first()
+        data = community_settings.model_dump(mode="json")
+        if community is None:
+            community = Community(
+                name=community_settings.name,
+                platform=community_settings.platform,
+                channel_id=community_settings.channel,
+                timezone=community_settings.timezone,
+                settings=data,
+                created_at=now,
+            )
+        else:
+            community.platform = community_settings.platform
+            community.channel_id = community_settings.channel
+            community.timezone = community_settings.timezone
+            community.settings = data
+        session.add(community)
+        session.flush()
+        assert community.id is not None
+        _sync_meetings(session, community.id, community_settings, now)
+        _sync_roles(session, community.id, community_settings)
+    session.commit()
+
+
+def configured_meetings(settings: CommunitySettings, now: datetime) -> list[datetime]:
+    """Meeting start times (UTC) named by the configuration: dates plus a recurrence."""
+    zone = ZoneInfo(settings.timezone)
+    local = [datetime.strptime(d, "%Y-%m-%d %H:%M") for d in settings.meetings.dates]
+    if settings.meetings.first and settings.meetings.every:
+        step = when.parse_duration(settings.meetings.every)
+        moment = datetime.strptime(settings.meetings.first, "%Y-%m-%d %H:%M")
+        limit = (now + MEETINGS_AHEAD).astimezone(zone).replace(tzinfo=None)
+        for _ in range(MAX_RECURRING):
+            if moment > limit:
+                break
+            local.append(moment)
+            moment += step
+    return sorted({m.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")) for m in local})
+
+
+def _sync_meetings(
+    session: Session, community_id: int, settings: CommunitySettings, now: datetime
+) -> None:
+    existing = set(
+        session.exec(select(Meeting.starts_at).where(Meeting.community_id == community_id)).all()
+    )
+    for starts_at in configured_meetings(settings, now):
+        if starts_at not in existing:
+            session.add(Meeting(community_id=community_id, starts_at=starts_at))
+
+
+def _sync_roles(session: Session, community_id: int, settings: CommunitySettings) -> None:
+    named = set(settings.conveners) | set(settings.keepers)
+    if not named:
+        return
+    for member in session.exec(select(Member).where(Member.community_id == community_id)).all():
+        if member.platform_user_id in settings.conveners and not member.is_convener:
+            member.is_convener = True
+            session.add(member)
+        if member.platform_user_id in settings.keepers and not member.is_keeper:
+            member.is_keeper = True
+            session.add(member)
+
+
+def install_secret(session: Session, configured: str | None) -> bytes:
+    """The key behind anonymous replies: COPBOT_SECRET_KEY, else one generated once and kept."""
+    if configured:
+        return configured.encode()
+    row = session.get(AppSetting, "secret_key")
+    if row is None:
+        session.add(AppSetting(key="secret_key", value=secrets.token_hex(32)))
+        try:
+            session.commit()
+        except IntegrityError:  # another process made it first
+            session.rollback()
+        row = session.get(AppSetting, "secret_key")
+        assert row is not None
+    return row.value.encode()

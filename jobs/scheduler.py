@@ -1,0 +1,96 @@
+"""One AsyncIOScheduler in UTC, its jobs re-derived from the domain tables.
+
+Each schedule copbot keeps (a community's check-in rhythm, a check-in's reminder and
+close) becomes an APScheduler job with a fixed id (the schedule's key) and a DateTrigger
+at its next occurrence; its arguments are primitives (key, fire time). When it fires, the
+core's timeline claims every due occurrence in the database before acting, so a timer
+that fires twice, a coalesced misfire, a restart or a second process never doubles one.
+A resync job re-reads the tables every minute for changes made by other processes.
+
+The job store is in memory on purpose: the tables are the source of truth, and what fell
+due while the process was down is found at start-up by the timeline's look-back (the
+claims table says what already ran) and handled by each job's grace (misfire policy).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.bootstrap import App
+
+log = logging.getLogger(__name__)
+
+RESYNC_JOB = "copbot:resync"
+HORIZON = timedelta(days=400)
+
+
+class JobScheduler:
+    """Keeps one APScheduler job per schedule, each waking the timeline when due."""
+
+    def __init__(self, app: App, resync_seconds: float = 60.0) -> None:
+        self._app = app
+        self._resync_seconds = resync_seconds
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+
+    def start(self) -> None:
+        """Catch up on what fell due while stopped, then arm a timer per schedule."""
+        report = self._app.run_due()
+        if report.ran or report.missed:
+            log.info("start-up catch-up: ran %s, skipped %s", report.ran, report.missed)
+        self.scheduler.start()
+        self.scheduler.add_job(
+            self.resync,
+            IntervalTrigger(seconds=self._resync_seconds, timezone=UTC),
+            id=RESYNC_JOB,
+            replace_existing=True,
+        )
+        self.sync()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def sync(self) -> None:
+        """Make the scheduler's jobs match the schedules in the tables."""
+        now = self._app.clock.now()
+        wanted: dict[str, datetime] = {}
+        for spec in self._app.timeline.specs():
+            upcoming = spec.occurrences(now, now + HORIZON)
+            if upcoming:
+                wanted[spec.key] = upcoming[0]
+        for job in self.scheduler.get_jobs():
+            if job.id != RESYNC_JOB and job.id not in wanted:
+                job.remove()
+        for key, fire_time in wanted.items():
+            job = self.scheduler.get_job(key)
+            if job is not None and job.next_run_time == fire_time:
+                continue
+            self.scheduler.add_job(
+                self.fire,
+                DateTrigger(run_date=fire_time, timezone=UTC),
+                args=[key, fire_time.isoformat()],
+                id=key,
+                replace_existing=True,
+            )
+
+    async def fire(self, job_key: str, fire_time: str) -> None:
+        """A timer went off: run whatever is due (claims keep it once-only), re-arm."""
+        log.debug("timer %s for %s", job_key, fire_time)
+        self._app.run_due()
+        self.sync()
+
+    async def resync(self) -> None:
+        self._app.run_due()
+        self.sync()
+
+    def jobs(self) -> list[tuple[str, datetime | None]]:
+        """(job id, next run time) for every armed timer."""
+        return [(job.id, job.next_run_time) for job in self.scheduler.get_jobs()]
