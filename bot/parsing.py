@@ -76,6 +76,15 @@ def _kind(word: str, kinds: Mapping[str, c.ReplyKind]) -> c.ReplyKind:
     return kind
 
 
+def _leading_kind(rest: str, kinds: Mapping[str, c.ReplyKind]) -> tuple[c.ReplyKind, str]:
+    """Split 'bright spot Shared care plans' into a kind (words may have spaces) and text."""
+    lowered = rest.lower()
+    for word in sorted(kinds, key=len, reverse=True):
+        if lowered == word or lowered.startswith(word + " "):
+            return kinds[word], rest[len(word) :].strip()
+    return _kind(rest.partition(" ")[0], kinds), ""
+
+
 def _reply(rest: str, kinds: Mapping[str, c.ReplyKind]) -> c.Command:
     if not rest:
         return c.ShowCheckIn()
@@ -84,8 +93,7 @@ def _reply(rest: str, kinds: Mapping[str, c.ReplyKind]) -> c.Command:
         if not text.strip():
             raise UserError(usage("reply"))
         return c.WithdrawReply(_kind(text.strip(), kinds))
-    kind = _kind(first, kinds)
-    text = text.strip()
+    kind, text = _leading_kind(rest, kinds)
     anonymous = False
     word, _, remainder = text.partition(" ")
     if word.lower().strip(",:") in ANONYMOUS_WORDS:

@@ -276,14 +276,18 @@ def quiet_hours_end(at: datetime, tz: ZoneInfo, start: time, end: time) -> datet
 # --------------------------------------------------------------------------- recurrences
 
 
+_WEEK_EPOCH = date(1970, 1, 5)  # a Monday
+
+
 @dataclass(frozen=True)
 class Recurrence:
     """A repeating local wall-clock schedule.
 
     ``cron`` is a 5-field crontab in APScheduler's dialect (weekdays by name). When
-    ``interval_weeks`` is 2 the rule only fires in ISO weeks whose number has parity
-    ``week_parity`` (0 = even, the default, 1 = odd). Because ISO years sometimes have 53
-    weeks, the gap across such a new year is 1 or 3 weeks instead of 2.
+    ``interval_weeks`` is 2 the rule only fires in alternate weeks: those whose count of
+    whole weeks since Monday 5 January 1970 has parity ``week_parity`` (0 = even, the
+    default, 1 = odd). Counting from a fixed Monday keeps every gap exactly two weeks,
+    even across years with 53 ISO weeks.
     """
 
     text: str
@@ -292,21 +296,25 @@ class Recurrence:
     week_parity: int = 0
 
     def _trigger(self, tz: ZoneInfo) -> CronTrigger:
+        return CronTrigger.from_crontab(self.cron, timezone=tz)
+
+    def _in_cycle(self, fire: datetime, tz: ZoneInfo) -> bool:
         if self.interval_weeks == 1:
-            return CronTrigger.from_crontab(self.cron, timezone=tz)
-        minute, hour, day, month, day_of_week = self.cron.split()
-        return CronTrigger(
-            minute=minute,
-            hour=hour,
-            day=day,
-            month=month,
-            day_of_week=day_of_week,
-            week="2-53/2" if self.week_parity == 0 else "1-53/2",
-            timezone=tz,
-        )
+            return True
+        weeks = (fire.astimezone(tz).date() - _WEEK_EPOCH).days // 7
+        return weeks % 2 == self.week_parity
+
+    def _next(self, trigger: CronTrigger, after_utc: datetime) -> datetime | None:
+        tz = trigger.timezone
+        fire = self._next_weekly(trigger, after_utc)
+        for _ in range(16):  # alternate weeks: a few weekly candidates at most
+            if fire is None or self._in_cycle(fire, tz):
+                return fire
+            fire = self._next_weekly(trigger, fire)
+        raise RuntimeError(f"no fortnightly occurrence found after {after_utc.isoformat()}")
 
     @staticmethod
-    def _next(trigger: CronTrigger, after_utc: datetime) -> datetime | None:
+    def _next_weekly(trigger: CronTrigger, after_utc: datetime) -> datetime | None:
         # Probe in UTC: adding to a local fold=1 datetime would silently reset the fold.
         probe = after_utc
         for _ in range(3):
