@@ -15,9 +15,11 @@ from bot.clock import Clock, ManualClock, SystemClock
 from bot.commands import Inbound
 from bot.config import Settings
 from bot.domain import when
+from bot.features import FEATURES
 from bot.messages import Response
 from bot.outbox import Dispatcher
 from bot.ports import ChatPlatform
+from bot.router import Router
 from bot.scheduling import STARTUP_LOOKBACK, RunReport, Timeline
 from bot.storage.database import make_engine, upgrade
 from bot.storage.sync import install_secret, sync_communities
@@ -111,7 +113,7 @@ def build_app(
     def uow_factory() -> UnitOfWork:
         return UnitOfWork(engine)
 
-    bus = Bus(uow_factory, clock, secret)
+    bus = Bus(uow_factory, clock, secret, Router(FEATURES))
     timeline = Timeline(uow_factory, bus, clock)
     delivery = dict(platforms or {})
     dispatcher = Dispatcher(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -13,11 +12,9 @@ from bot import commands as c
 from bot.clock import Clock
 from bot.config import CommunitySettings
 from bot.context import Context
-from bot.domain.checkins import kind_aliases
 from bot.errors import UserError
-from bot.handlers import HANDLERS
 from bot.messages import Response, say
-from bot.parsing import parse
+from bot.router import Router
 from bot.storage.tables import Community, Member
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
@@ -37,7 +34,10 @@ class Roles:
 class Bus:
     """Entry point of the core for people (`handle`) and for jobs (`run_job`)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, secret: bytes) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, clock: Clock, secret: bytes, router: Router
+    ) -> None:
+        self.router = router
         self._uow_factory = uow_factory
         self._clock = clock
         self._secret = secret
@@ -51,10 +51,10 @@ class Bus:
             try:
                 community = self._community_for(uow, inbound.actor)
                 settings = self.settings_of(community)
-                command = parse(inbound, kind_aliases(settings.words))
+                command = self.router.parse(inbound, settings)
                 member = self._member(uow, community, settings, inbound.actor)
                 ctx = Context(uow, self._clock, self._secret, community, settings, member)
-                response = HANDLERS[type(command)](command, ctx)
+                response = self.router.handler(command)(command, ctx)
                 if not isinstance(command, c.ShowHelp | c.ShowProfile | c.ShowRoles):
                     member.last_active_at = self._clock.now()
                     uow.session.add(member)
@@ -138,7 +138,7 @@ class Bus:
         if community is None or community.closed_at is not None:
             return
         ctx = Context(uow, self._clock, self._secret, community, self.settings_of(community))
-        HANDLERS[type(command)](command, ctx)
+        self.router.handler(command)(command, ctx)
 
     # ---- settings --------------------------------------------------------------------
 
@@ -151,8 +151,3 @@ class Bus:
             cached = (dict(community.settings), parsed)
             self._settings[community.id] = cached
         return cached[1]
-
-
-def kinds_for(settings: CommunitySettings) -> Mapping[str, c.ReplyKind]:
-    """The reply-kind words for a community (exposed for adapters' autocomplete)."""
-    return kind_aliases(settings.words)

@@ -13,18 +13,19 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from bot import commands as c
-from bot.bus import Bus
 from bot.clock import Clock
-from bot.config import CheckinSettings
-from bot.domain import when
-from bot.storage.tables import CheckIn, Community, JobClaim, Meeting
-from bot.storage.uow import UnitOfWork, UnitOfWorkFactory, is_unique_violation
+from bot.storage.tables import JobClaim
+from bot.storage.uow import UnitOfWorkFactory, is_unique_violation
+
+if TYPE_CHECKING:
+    from bot.bus import Bus
 
 log = logging.getLogger(__name__)
 
@@ -57,81 +58,15 @@ class JobSpec:
         return fire_time.isoformat(timespec="seconds")
 
 
-def _at(moment: datetime) -> Callable[[datetime, datetime], list[datetime]]:
+def at(moment: datetime) -> Callable[[datetime, datetime], list[datetime]]:
+    """Times for a one-off job."""
     return lambda start, end: [moment] if start < moment <= end else []
 
 
-def _each(moments: Sequence[datetime]) -> Callable[[datetime, datetime], list[datetime]]:
+def each(moments: Sequence[datetime]) -> Callable[[datetime, datetime], list[datetime]]:
+    """Times for a job with a known list of occurrences."""
     ordered = sorted(moments)
     return lambda start, end: [m for m in ordered if start < m <= end]
-
-
-def collect(uow: UnitOfWork, bus: Bus) -> list[JobSpec]:
-    """Every schedule copbot keeps, read from the domain tables."""
-    session = uow.session
-    specs: list[JobSpec] = []
-    communities = session.exec(select(Community).where(col(Community.closed_at).is_(None))).all()
-    for community in communities:
-        assert community.id is not None
-        settings = bus.settings_of(community)
-        if settings.checkin.schedule:
-            specs.append(_checkin_schedule(uow, community, settings.checkin))
-    open_checkins = session.exec(
-        select(CheckIn)
-        .join(Community, col(Community.id) == col(CheckIn.community_id))
-        .where(col(CheckIn.closed_at).is_(None), col(Community.closed_at).is_(None))
-    ).all()
-    for checkin in open_checkins:
-        assert checkin.id is not None
-        checkin_id = checkin.id
-        specs.append(
-            JobSpec(
-                key=f"checkin-close:{checkin_id}",
-                community_id=checkin.community_id,
-                times=_at(checkin.closes_at),
-                make=lambda _t, i=checkin_id: c.CloseCheckIn(checkin_id=i),
-            )
-        )
-        if checkin.remind_at is not None and checkin.reminded_at is None:
-            specs.append(
-                JobSpec(
-                    key=f"checkin-remind:{checkin_id}",
-                    community_id=checkin.community_id,
-                    times=_at(checkin.remind_at),
-                    make=lambda _t, i=checkin_id: c.RemindCheckIn(checkin_id=i),
-                    grace=checkin.closes_at - checkin.remind_at,
-                )
-            )
-    return specs
-
-
-def _checkin_schedule(uow: UnitOfWork, community: Community, checkin: CheckinSettings) -> JobSpec:
-    assert checkin.schedule and community.id
-    zone = ZoneInfo(community.timezone)
-    schedule = when.parse_schedule(checkin.schedule)
-    community_id = community.id
-    if isinstance(schedule, when.AfterMeeting):
-        meetings = uow.session.exec(
-            select(Meeting.starts_at).where(
-                Meeting.community_id == community_id, col(Meeting.cancelled).is_(False)
-            )
-        ).all()
-        times = _each([schedule.fire_time(start, zone) for start in meetings])
-    else:
-        recurrence = schedule
-
-        def times(start: datetime, end: datetime) -> list[datetime]:
-            return recurrence.between(start, end, zone)
-
-    return JobSpec(
-        key=f"checkin-open:{community_id}",
-        community_id=community_id,
-        times=times,
-        make=lambda t: c.OpenCheckIn(community_id=community_id, occurrence=t),
-        grace=checkin.grace_period,
-        once_per_local_day=community.timezone,
-        since=community.created_at,
-    )
 
 
 @dataclass
@@ -152,8 +87,14 @@ class Timeline:
         self._clock = clock
 
     def specs(self) -> list[JobSpec]:
+        """Every schedule copbot keeps, read from the domain tables by each feature."""
         with self._uow_factory() as uow:
-            return collect(uow, self._bus)
+            return [
+                spec
+                for feature in self._bus.router.features
+                if feature.jobs is not None
+                for spec in feature.jobs(uow, self._bus.settings_of)
+            ]
 
     def next_due(self, after: datetime, horizon: datetime) -> datetime | None:
         """The earliest occurrence in (after, horizon], or None."""

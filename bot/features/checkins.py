@@ -1,71 +1,34 @@
-"""One function per command: (command, context) -> Response. State changes and the outbox
-rows they cause are added to the same transaction; the bus commits."""
+"""Check-ins: 'what has happened since we last met?' — open, reply, remind, summarise.
+
+Members reply privately, named or anonymously (the Chatham House rule); one reminder goes
+to those who have not replied; at close a summary is posted in the channel.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlmodel import col, delete, func, select
 
 from bot import commands as c
+from bot.config import CheckinSettings, CommunitySettings
 from bot.context import Context
 from bot.domain import checkins as rules
 from bot.domain import when
 from bot.domain.members import deliver_at
 from bot.domain.text import clean_text, short
 from bot.errors import UserError
-from bot.messages import Button, Choice, Form, FormField, OutMessage, Response, Section, say
-from bot.parsing import USAGE
-from bot.storage.tables import CheckIn, CheckInReply, CheckInSkip, Member, OutboxMessage
+from bot.features.base import Feature, Verb, split_id, usage_error
+from bot.messages import Choice, Form, FormField, OutMessage, Response, Section, say
+from bot.scheduling import JobSpec, at, each
+from bot.storage.tables import CheckIn, CheckInReply, CheckInSkip, Community, Meeting, Member
+from bot.storage.uow import UnitOfWork
 
-Handler = Callable[[Any, Context], Response]
+ANONYMOUS_WORDS = {"anon", "anonymous", "anonymously", "unnamed", "chatham"}
 
-
-# ---- help ------------------------------------------------------------------------------
-
-_HELP = {
-    "help": "what I can do (add a verb for more)",
-    "checkin": "see the open check-in and your replies",
-    "reply": "share a success, challenge or learning (add 'anonymously' to leave your name off)",
-    "skip": "skip this check-in, or say you are away until a date",
-    "me": "your timezone, quiet hours, and muting check-in reminders",
-    "role": "see who convenes and keeps this community",
-}
-_CONVENER_HELP = {
-    "checkin": "open or close a check-in now (/cop checkin open · close)",
-    "role": "make someone a convener or keeper, or a member again",
-    "undelivered": "messages I could not deliver, and retrying them",
-}
-
-
-def show_help(cmd: c.ShowHelp, ctx: Context) -> Response:
-    convener = ctx.member is not None and ctx.member.is_convener
-    if cmd.topic:
-        detail = _CONVENER_HELP.get(cmd.topic) if convener else None
-        text = f"{_HELP.get(cmd.topic) or _CONVENER_HELP.get(cmd.topic, '')}\n{USAGE[cmd.topic]}"
-        if detail:
-            text += f"\nFor conveners: {detail}"
-        return Response(message=say(text, title=f"/cop {cmd.topic}"))
-    items = tuple(f"/cop {verb} — {text}" for verb, text in _HELP.items())
-    sections = [Section(items=items)]
-    if convener:
-        sections.append(
-            Section(
-                heading="For conveners",
-                items=tuple(f"/cop {verb} — {text}" for verb, text in _CONVENER_HELP.items()),
-            )
-        )
-    return Response(
-        message=OutMessage(
-            title=f"copbot helps {ctx.community.name} keep in touch between meetings",
-            sections=tuple(sections),
-        )
-    )
-
-
-# ---- check-ins -------------------------------------------------------------------------
+# ---- handlers --------------------------------------------------------------------------
 
 
 def _open_checkin(ctx: Context) -> CheckIn | None:
@@ -337,156 +300,6 @@ def skip(cmd: c.SkipCheckIn, ctx: Context) -> Response:
     )
 
 
-# ---- members ---------------------------------------------------------------------------
-
-
-def show_profile(cmd: c.ShowProfile, ctx: Context) -> Response:
-    member = ctx.require_member()
-    roles = [r for r, on in (("convener", member.is_convener), ("keeper", member.is_keeper)) if on]
-    away = (
-        f"away until {rules.local_time(member.away_until, member.timezone)}"
-        if member.away_until and member.away_until > ctx.clock.now()
-        else "not away"
-    )
-    items = (
-        f"Name: {member.display_name}",
-        f"Role: {', '.join(roles) or 'member'}",
-        f"Timezone: {member.timezone}",
-        f"Quiet hours: {member.quiet_start}–{member.quiet_end} (no private messages then)",
-        f"Check-in reminders: {'muted' if member.muted_checkins else 'on'}",
-        f"Right now: {away}",
-    )
-    return Response(
-        message=OutMessage(
-            title="Your settings",
-            sections=(Section(items=items),),
-            footer="Change them with /cop me timezone … · /cop me quiet … · /cop me mute",
-        )
-    )
-
-
-def update_profile(cmd: c.UpdateProfile, ctx: Context) -> Response:
-    member = ctx.require_member()
-    done = []
-    if cmd.timezone is not None:
-        try:
-            ZoneInfo(cmd.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise UserError(
-                f"'{short(cmd.timezone, 60)}' is not a timezone I know. Use a name like "
-                "Europe/London or America/New_York."
-            ) from None
-        member.timezone = cmd.timezone
-        done.append(f"timezone is {cmd.timezone}")
-    if cmd.quiet_hours is not None:
-        if cmd.quiet_hours.strip().lower() == "off":
-            member.quiet_start = member.quiet_end = "00:00"
-            done.append("quiet hours are off")
-        else:
-            try:
-                start, end = when.parse_quiet_hours(cmd.quiet_hours)
-            except when.WhenError as error:
-                raise UserError(str(error)) from None
-            member.quiet_start, member.quiet_end = start.strftime("%H:%M"), end.strftime("%H:%M")
-            done.append(f"quiet hours are {member.quiet_start}–{member.quiet_end}")
-    if cmd.muted is not None:
-        member.muted_checkins = cmd.muted
-        done.append("check-in reminders are " + ("muted" if cmd.muted else "on"))
-    ctx.uow.session.add(member)
-    return Response(message=say("Done: your " + "; ".join(done) + "."))
-
-
-def show_roles(cmd: c.ShowRoles, ctx: Context) -> Response:
-    members = ctx.uow.session.exec(
-        select(Member)
-        .where(Member.community_id == ctx.community_id)
-        .where(col(Member.is_convener) | col(Member.is_keeper))
-        .order_by(col(Member.display_name))
-    ).all()
-    conveners = tuple(m.display_name for m in members if m.is_convener)
-    keepers = tuple(m.display_name for m in members if m.is_keeper)
-    return Response(
-        message=OutMessage(
-            title=f"Who looks after {ctx.community.name}",
-            sections=(
-                Section(heading="Conveners", items=conveners or ("none yet",)),
-                Section(heading="Keepers", items=keepers or ("none yet",)),
-            ),
-        )
-    )
-
-
-def set_role(cmd: c.SetRole, ctx: Context) -> Response:
-    ctx.require_convener("change roles")
-    target = ctx.uow.session.exec(
-        select(Member).where(
-            Member.community_id == ctx.community_id,
-            Member.platform_user_id == cmd.target_user_id,
-        )
-    ).first()
-    if target is None:
-        raise UserError(
-            "I don't know that person yet: they appear here once they have used copbot."
-        )
-    settings = ctx.settings
-    if cmd.role == "member":
-        if target.platform_user_id in settings.conveners + settings.keepers:
-            raise UserError(
-                f"{target.display_name}'s role is set in copbot's configuration file; "
-                "ask whoever runs copbot to change it there."
-            )
-        target.is_convener = target.is_keeper = False
-    elif cmd.role == "convener":
-        target.is_convener = True
-    else:
-        target.is_keeper = True
-    ctx.uow.session.add(target)
-    return Response(message=say(f"{target.display_name} is now a {cmd.role}."))
-
-
-def show_undelivered(cmd: c.ShowUndelivered, ctx: Context) -> Response:
-    ctx.require_convener("see undelivered messages")
-    dead = ctx.uow.session.exec(
-        select(OutboxMessage)
-        .where(OutboxMessage.community_id == ctx.community_id, OutboxMessage.status == "dead")
-        .order_by(col(OutboxMessage.id))
-    ).all()
-    if not dead:
-        return Response(message=say("Every message has been delivered."))
-    items = tuple(
-        f"{'to the channel' if row.channel_id else 'a private message'}: "
-        f"{short(OutMessage.model_validate_json(row.payload).title or '', 60)} "
-        f"({row.attempts} tries; {row.last_error or 'unknown error'})"
-        for row in dead[:20]
-    )
-    more = f" and {len(dead) - 20} more" if len(dead) > 20 else ""
-    return Response(
-        message=OutMessage(
-            title=f"{len(dead)} message(s) I could not deliver{more}",
-            sections=(Section(items=items),),
-            buttons=(Button(label="Try them again", action="outbox.retry"),),
-            footer="/cop undelivered retry sends them again.",
-        )
-    )
-
-
-def retry_undelivered(cmd: c.RetryUndelivered, ctx: Context) -> Response:
-    ctx.require_convener("retry undelivered messages")
-    now = ctx.clock.now()
-    dead = ctx.uow.session.exec(
-        select(OutboxMessage).where(
-            OutboxMessage.community_id == ctx.community_id, OutboxMessage.status == "dead"
-        )
-    ).all()
-    for row in dead:
-        row.status, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, now, None
-        ctx.uow.session.add(row)
-    return Response(message=say(f"Trying {len(dead)} message(s) again."))
-
-
-# ---- helpers ---------------------------------------------------------------------------
-
-
 def _post(ctx: Context, key: str, message: OutMessage) -> None:
     ctx.uow.enqueue(
         key,
@@ -498,20 +311,203 @@ def _post(ctx: Context, key: str, message: OutMessage) -> None:
     )
 
 
-HANDLERS: dict[type[c.Command], Handler] = {
-    c.ShowHelp: show_help,
-    c.OpenCheckIn: open_checkin,
-    c.CloseCheckIn: close_checkin,
-    c.RemindCheckIn: remind_checkin,
-    c.ShowCheckIn: show_checkin,
-    c.StartReply: start_reply,
-    c.ReplyToCheckIn: reply,
-    c.WithdrawReply: withdraw_reply,
-    c.SkipCheckIn: skip,
-    c.ShowProfile: show_profile,
-    c.UpdateProfile: update_profile,
-    c.ShowRoles: show_roles,
-    c.SetRole: set_role,
-    c.ShowUndelivered: show_undelivered,
-    c.RetryUndelivered: retry_undelivered,
-}
+# ---- parsing ---------------------------------------------------------------------------
+
+
+def _parse_checkin(rest: str, _settings: CommunitySettings) -> c.Command:
+    match rest.lower():
+        case "":
+            return c.ShowCheckIn()
+        case "open" | "start":
+            return c.OpenCheckIn()
+        case "close" | "end":
+            return c.CloseCheckIn()
+    raise usage_error(CHECKIN)
+
+
+def _kind(word: str, kinds: Mapping[str, c.ReplyKind]) -> c.ReplyKind:
+    kind = kinds.get(word.lower())
+    if kind is None:
+        names = " / ".join(dict.fromkeys(kinds))
+        raise UserError(f"'{word[:40]}' isn't a kind of reply. Choose one of: {names}.")
+    return kind
+
+
+def _leading_kind(rest: str, kinds: Mapping[str, c.ReplyKind]) -> tuple[c.ReplyKind, str]:
+    """Split 'bright spot Shared care plans' into a kind (words may have spaces) and text."""
+    lowered = rest.lower()
+    for word in sorted(kinds, key=len, reverse=True):
+        if lowered == word or lowered.startswith(word + " "):
+            return kinds[word], rest[len(word) :].strip()
+    return _kind(rest.partition(" ")[0], kinds), ""
+
+
+def _parse_reply(rest: str, settings: CommunitySettings) -> c.Command:
+    kinds = rules.kind_aliases(settings.words)
+    if not rest:
+        return c.ShowCheckIn()
+    first, _, text = rest.partition(" ")
+    if first.lower() == "withdraw":
+        if not text.strip():
+            raise usage_error(REPLY)
+        return c.WithdrawReply(_kind(text.strip(), kinds))
+    kind, text = _leading_kind(rest, kinds)
+    anonymous = False
+    word, _, remainder = text.partition(" ")
+    if word.lower().strip(",:") in ANONYMOUS_WORDS:
+        anonymous, text = True, remainder.strip()
+    if not text:
+        raise UserError(f"Please add your words after the kind. Usage: {REPLY.usage}")
+    return c.ReplyToCheckIn(kind=kind, text=text, anonymous=anonymous)
+
+
+def _parse_skip(rest: str, _settings: CommunitySettings) -> c.Command:
+    lowered = rest.lower()
+    if not rest:
+        return c.SkipCheckIn()
+    if lowered in ("off", "back", "stop"):
+        return c.SkipCheckIn(off=True)
+    if lowered.startswith("until "):
+        return c.SkipCheckIn(until=rest[6:].strip())
+    raise usage_error(SKIP)
+
+
+def _reply_button(value: str) -> c.Command:
+    checkin_id, kind = split_id(value)
+    if kind not in c.REPLY_KINDS:
+        raise UserError("That button is out of date. Try /cop checkin.")
+    return c.StartReply(checkin_id=checkin_id, kind=kind)  # type: ignore[arg-type]
+
+
+def _skip_button(value: str) -> c.Command:
+    checkin_id, _ = split_id(value)
+    return c.SkipCheckIn(checkin_id=checkin_id)
+
+
+def _reply_form(metadata: str, values: Mapping[str, str]) -> c.Command:
+    checkin_id, kind = split_id(metadata, "form")
+    if kind not in c.REPLY_KINDS:
+        raise UserError("That form is out of date. Try /cop checkin.")
+    share = values.get("share", "named")
+    if share not in ("named", "anonymous"):
+        raise UserError("Please choose whether to share with your name or anonymously.")
+    return c.ReplyToCheckIn(
+        kind=kind,  # type: ignore[arg-type]
+        text=values.get("text", ""),
+        anonymous=share == "anonymous",
+        checkin_id=checkin_id,
+    )
+
+
+# ---- schedules -------------------------------------------------------------------------
+
+
+def collect_jobs(uow: UnitOfWork, settings_of: object) -> list[JobSpec]:
+    """Each community's check-in rhythm, and each open check-in's reminder and close."""
+    session = uow.session
+    specs: list[JobSpec] = []
+    communities = session.exec(select(Community).where(col(Community.closed_at).is_(None))).all()
+    for community in communities:
+        settings: CommunitySettings = settings_of(community)  # type: ignore[operator]
+        if settings.checkin.schedule:
+            specs.append(_rhythm(uow, community, settings.checkin))
+    open_checkins = session.exec(
+        select(CheckIn)
+        .join(Community, col(Community.id) == col(CheckIn.community_id))
+        .where(col(CheckIn.closed_at).is_(None), col(Community.closed_at).is_(None))
+    ).all()
+    for checkin in open_checkins:
+        assert checkin.id is not None
+        checkin_id = checkin.id
+        specs.append(
+            JobSpec(
+                key=f"checkin-close:{checkin_id}",
+                community_id=checkin.community_id,
+                times=at(checkin.closes_at),
+                make=lambda _t, i=checkin_id: c.CloseCheckIn(checkin_id=i),
+            )
+        )
+        if checkin.remind_at is not None and checkin.reminded_at is None:
+            specs.append(
+                JobSpec(
+                    key=f"checkin-remind:{checkin_id}",
+                    community_id=checkin.community_id,
+                    times=at(checkin.remind_at),
+                    make=lambda _t, i=checkin_id: c.RemindCheckIn(checkin_id=i),
+                    grace=checkin.closes_at - checkin.remind_at,
+                )
+            )
+    return specs
+
+
+def _rhythm(uow: UnitOfWork, community: Community, checkin: CheckinSettings) -> JobSpec:
+    assert checkin.schedule and community.id
+    zone = ZoneInfo(community.timezone)
+    schedule = when.parse_schedule(checkin.schedule)
+    community_id = community.id
+    if isinstance(schedule, when.AfterMeeting):
+        meetings = uow.session.exec(
+            select(Meeting.starts_at).where(
+                Meeting.community_id == community_id, col(Meeting.cancelled).is_(False)
+            )
+        ).all()
+        times = each([schedule.fire_time(start, zone) for start in meetings])
+    else:
+        recurrence = schedule
+
+        def times(start: datetime, end: datetime) -> list[datetime]:
+            return recurrence.between(start, end, zone)
+
+    return JobSpec(
+        key=f"checkin-open:{community_id}",
+        community_id=community_id,
+        times=times,
+        make=lambda t: c.OpenCheckIn(community_id=community_id, occurrence=t),
+        grace=checkin.grace_period,
+        once_per_local_day=community.timezone,
+        since=community.created_at,
+    )
+
+
+CHECKIN = Verb(
+    "checkin",
+    _parse_checkin,
+    usage="/cop checkin · /cop checkin open · /cop checkin close",
+    help="see the open check-in and your replies",
+    convener_help="open or close a check-in now (/cop checkin open · close)",
+    aliases=("check-in",),
+)
+REPLY = Verb(
+    "reply",
+    _parse_reply,
+    usage="/cop reply <kind> [anonymously] <text> · /cop reply withdraw <kind> · /cop reply",
+    help="share a success, challenge or learning (add 'anonymously' to leave your name off)",
+)
+SKIP = Verb(
+    "skip",
+    _parse_skip,
+    usage="/cop skip · /cop skip until <date> · /cop skip off",
+    help="skip this check-in, or say you are away until a date",
+)
+
+FEATURE = Feature(
+    name="checkins",
+    verbs=(CHECKIN, REPLY, SKIP),
+    buttons={
+        "checkin.reply": _reply_button,
+        "checkin.skip": _skip_button,
+        "checkin.show": lambda _value: c.ShowCheckIn(),
+    },
+    forms={"checkin.reply": _reply_form},
+    handlers={
+        c.OpenCheckIn: open_checkin,
+        c.CloseCheckIn: close_checkin,
+        c.RemindCheckIn: remind_checkin,
+        c.ShowCheckIn: show_checkin,
+        c.StartReply: start_reply,
+        c.ReplyToCheckIn: reply,
+        c.WithdrawReply: withdraw_reply,
+        c.SkipCheckIn: skip,
+    },
+    jobs=collect_jobs,
+)
