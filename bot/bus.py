@@ -15,7 +15,7 @@ from bot.context import Context
 from bot.errors import UserError
 from bot.messages import Response, say
 from bot.router import Router
-from bot.storage.tables import Community, Member
+from bot.storage.tables import Community, InboundEvent, Member
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,8 @@ class Bus:
         """Handle one interaction; always answers, never raises for a person's mistake."""
         with self._uow_factory() as uow:
             try:
+                if inbound.event_id is not None and not self._first_delivery(uow, inbound):
+                    return Response()
                 community = self._community_for(uow, inbound.actor)
                 settings = self.settings_of(community)
                 command = self.router.parse(inbound, settings)
@@ -72,6 +74,24 @@ class Bus:
                 uow.rollback()
                 log.exception("could not handle a %s interaction", inbound.kind)
                 return Response(message=say(SORRY))
+
+    def _first_delivery(self, uow: UnitOfWork, inbound: c.Inbound) -> bool:
+        """Record the platform's event id; False if it was handled before (a retry)."""
+        assert inbound.event_id is not None
+        uow.session.add(
+            InboundEvent(
+                source=inbound.actor.platform,
+                event_id=inbound.event_id[:200],
+                received_at=self._clock.now(),
+            )
+        )
+        try:
+            with uow.session.begin_nested():
+                uow.session.flush()
+        except IntegrityError:
+            log.info("ignored a repeated %s event", inbound.actor.platform)
+            return False
+        return True
 
     def _community_for(self, uow: UnitOfWork, actor: c.Actor) -> Community:
         session = uow.session

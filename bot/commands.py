@@ -140,3 +140,5 @@ class Inbound:
     form_id: str = ""
     metadata: str = ""
     values: tuple[tuple[str, str], ...] = ()
+    #: The platform's id for this delivery (e.g. Slack's event_id): a repeat is ignored.
+    event_id: str | None = None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.clock import Clock
 from bot.config import CommunitySettings
 from bot.errors import UserError
-from bot.storage.tables import Community, Member
+from bot.storage.tables import Activity, Community, Member
 from bot.storage.uow import UnitOfWork
 
 
@@ -38,3 +38,16 @@ class Context:
         if not member.is_convener:
             raise UserError(f"Only conveners can {what}. Ask one of your conveners if it's needed.")
         return member
+
+    def record(self, kind: str, *, anonymous: bool = False) -> None:
+        """Note that the acting member did something (`kind`: 'replied', 'cheered', …).
+        Anonymous contributions are counted without a member id."""
+        member = self.require_member()
+        self.uow.session.add(
+            Activity(
+                community_id=self.community_id,
+                member_id=None if anonymous else member.id,
+                kind=kind,
+                at=self.clock.now(),
+            )
+        )

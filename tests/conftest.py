@@ -59,7 +59,7 @@ def postgres_admin_url() -> str:
 @pytest.fixture(scope="session")
 def postgres_engine(postgres_admin_url: str, worker_id: str) -> Iterator[Engine]:
     """A database of this test worker's own, migrated once."""
-    name = f"copbot_test_{worker_id}".replace("-", "_")
+    name = f"copbot_test_{os.getpid()}_{worker_id}".replace("-", "_")
     admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

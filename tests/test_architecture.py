@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import bot
+import bot.storage.schema
 
 PLATFORM_LIBRARIES = {"slack_bolt", "slack_sdk", "discord", "aiohttp"}
 CORE = Path(bot.__file__).parent

@@ -247,6 +247,8 @@ def reply(cmd: c.ReplyToCheckIn, ctx: Context) -> Response:
             col(CheckInSkip.checkin_id) == checkin.id, col(CheckInSkip.member_id) == member.id
         )
     )
+    if existing is None:
+        ctx.record("replied", anonymous=cmd.anonymous)
     how = "anonymously (Chatham House rule)" if cmd.anonymous else "with your name"
     verb = "updated" if existing else "saved"
     closes = rules.local_time(checkin.closes_at, ctx.community.timezone)

@@ -48,14 +48,15 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to `revision` (idempotent)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema up to `revision` (idempotent; every branch head by default)."""
     command.upgrade(alembic_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The schema revision the database is at, or None if never migrated."""
+    """The schema revision(s) the database is at, or None if never migrated."""
     if "alembic_version" not in inspect(engine).get_table_names():
         return None
     with engine.connect() as connection:
-        return connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalars()
+        return ",".join(sorted(rows)) or None

@@ -98,6 +98,33 @@ class CheckInSkip(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", primary_key=True)
 
 
+class Activity(SQLModel, table=True):
+    """Something a member did (replied, cheered, pledged, voted…), for keepers' figures.
+
+    Anonymous contributions are recorded with no member id: counted, never attributed.
+    """
+
+    __table_args__ = (Index("ix_activity_community_at", "community_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id")
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    kind: str = Field(max_length=30)
+    at: datetime
+
+
+class InboundEvent(SQLModel, table=True):
+    """A platform event already handled (e.g. Slack's event_id): platforms retry, we act once."""
+
+    __tablename__ = "inbound_event"
+    __table_args__ = (UniqueConstraint("source", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=40)
+    event_id: str = Field(max_length=200)
+    received_at: datetime = Field(index=True)
+
+
 class JobClaim(SQLModel, table=True):
     """One scheduled occurrence, claimed before it acts: the key to 'exactly once'."""
 

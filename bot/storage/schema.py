@@ -1,0 +1,7 @@
+"""Every table copbot has: importing this registers them all on SQLModel.metadata."""
+
+from __future__ import annotations
+
+from bot.storage import tables, tables_momentum, tables_polls, tables_wins
+
+__all__ = ["tables", "tables_momentum", "tables_polls", "tables_wins"]

@@ -1,0 +1,3 @@
+"""Wicked problems, polls and ballots: tables."""
+
+from __future__ import annotations

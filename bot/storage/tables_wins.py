@@ -1,0 +1,3 @@
+"""Wins and pledges: tables."""
+
+from __future__ import annotations
