@@ -80,27 +80,21 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(settings: Settings, _args: argparse.Namespace) -> int:
+def _run(settings: Settings, args: argparse.Namespace) -> int:
     tokens = settings.platforms_with_tokens()
     needing = sorted({c.platform for c in settings.communities} - {"console"})
     missing = [p for p in needing if p not in tokens]
     if missing:
+        variables = {"slack": "SLACK_BOT_TOKEN", "discord": "DISCORD_BOT_TOKEN"}
         print(
             f"copbot: communities on {', '.join(missing)} need "
-            + " and ".join(
-                {"slack": "SLACK_BOT_TOKEN", "discord": "DISCORD_BOT_TOKEN"}[p] for p in missing
-            )
+            + " and ".join(variables[p] for p in missing)
             + " in the environment.",
             file=sys.stderr,
         )
         return 2
     if needing:
-        print(
-            "copbot: this version serves the console workspace only; "
-            "Slack and Discord connections are not part of it yet.",
-            file=sys.stderr,
-        )
-        return 2
+        return _serve_platforms(settings, args, needing)
     from adapters.console.main import run_console
 
     where = "SQLite" if settings.database_url.startswith("sqlite") else "PostgreSQL"
@@ -109,6 +103,20 @@ def _run(settings: Settings, _args: argparse.Namespace) -> int:
         f"({_safe_url(settings.database_url)})."
     )
     return asyncio.run(run_console(settings))
+
+
+def _serve_platforms(settings: Settings, args: argparse.Namespace, platforms: list[str]) -> int:
+    """Serve every platform the configured communities are on, in one process."""
+    from adapters import registry
+    from adapters.runtime import serve
+
+    try:
+        adapters = [registry.make_adapter(name, settings, args) for name in platforms]
+    except registry.AdapterUnavailable as error:
+        print(f"copbot: {error}", file=sys.stderr)
+        return 2
+    asyncio.run(serve(settings, adapters))
+    return 0
 
 
 def _safe_url(url: str) -> str:

@@ -1,0 +1,68 @@
+"""Serve real platforms: one process, any number of platform adapters, one core.
+
+Each adapter receives events and hands the core `Inbound` interactions (`app.handle`), and
+provides the `ChatPlatform` the outbox dispatcher delivers through. The dispatcher loop and
+the APScheduler timers run beside them until the process is asked to stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot.bootstrap import App, build_app
+from bot.config import Settings
+from bot.ports import ChatPlatform
+from jobs.scheduler import JobScheduler
+
+log = logging.getLogger(__name__)
+
+
+class Adapter(Protocol):
+    """A connection to one chat platform."""
+
+    name: str
+    platform: ChatPlatform
+
+    async def start(self, app: App) -> None:
+        """Connect and begin handing interactions to `app.handle`."""
+        ...
+
+    async def stop(self) -> None:
+        """Disconnect."""
+        ...
+
+
+async def serve(
+    settings: Settings, adapters: Sequence[Adapter], stop: asyncio.Event | None = None
+) -> None:
+    """Run until `stop` is set (or SIGINT/SIGTERM)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    app = build_app(settings, {adapter.name: adapter.platform for adapter in adapters})
+    scheduler = JobScheduler(app)
+    dispatcher = asyncio.create_task(app.dispatcher.run_forever(), name="copbot-dispatcher")
+    started: list[Adapter] = []
+    try:
+        scheduler.start()
+        for adapter in adapters:
+            await adapter.start(app)
+            started.append(adapter)
+            log.warning("copbot is serving %s", adapter.name)
+        await stop.wait()
+    finally:
+        for adapter in reversed(started):
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        scheduler.shutdown()
+        dispatcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await dispatcher
+        app.close()
