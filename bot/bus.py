@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy import and_, bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
@@ -12,6 +13,7 @@ from bot import commands as c
 from bot.clock import Clock
 from bot.config import CommunitySettings
 from bot.context import Context
+from bot.domain import when
 from bot.errors import UserError
 from bot.messages import Response, say
 from bot.router import Router
@@ -19,6 +21,19 @@ from bot.storage.tables import Community, InboundEvent, Member
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+# Built once: the hot path re-uses them instead of rebuilding each query per interaction.
+_COMMUNITY_AND_MEMBER = (
+    select(Community, Member)
+    .outerjoin(
+        Member,
+        and_(
+            col(Member.community_id) == col(Community.id),
+            col(Member.platform_user_id) == bindparam("user"),
+        ),
+    )
+    .where(Community.platform == bindparam("p"), Community.channel_id == bindparam("c"))
+)
 
 SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again soon."
 
@@ -51,15 +66,13 @@ class Bus:
             try:
                 if inbound.event_id is not None and not self._first_delivery(uow, inbound):
                     return Response()
-                community = self._community_for(uow, inbound.actor)
+                community, member = self._community_for(uow, inbound.actor)
                 settings = self.settings_of(community)
                 command = self.router.parse(inbound, settings)
-                member = self._member(uow, community, settings, inbound.actor)
+                if member is None:
+                    member = self._new_member(uow, community, settings, inbound.actor)
                 ctx = Context(uow, self._clock, self._secret, community, settings, member)
                 response = self.router.handler(command)(command, ctx)
-                if not isinstance(command, c.ShowHelp | c.ShowProfile | c.ShowRoles):
-                    member.last_active_at = self._clock.now()
-                    uow.session.add(member)
                 uow.commit()
                 log.debug("handled %s", type(command).__name__)
                 return response
@@ -93,21 +106,22 @@ class Bus:
             return False
         return True
 
-    def _community_for(self, uow: UnitOfWork, actor: c.Actor) -> Community:
+    def _community_for(self, uow: UnitOfWork, actor: c.Actor) -> tuple[Community, Member | None]:
+        """The community the actor is acting in, and their member record if they have one."""
         session = uow.session
         if actor.channel_id is not None:
-            community = session.exec(
-                select(Community).where(
-                    Community.platform == actor.platform, Community.channel_id == actor.channel_id
-                )
+            row = session.exec(
+                _COMMUNITY_AND_MEMBER,
+                params={"p": actor.platform, "c": actor.channel_id, "user": actor.user_id},
             ).first()
-            if community is None:
+            if row is None:
                 raise UserError(
                     "copbot isn't set up for this channel. Use /cop in your community's channel."
                 )
+            community, member = row
         else:
             found = session.exec(
-                select(Community)
+                select(Community, Member)
                 .join(Member, col(Member.community_id) == col(Community.id))
                 .where(
                     Community.platform == actor.platform,
@@ -119,35 +133,30 @@ class Bus:
                     "Please use /cop in your community's channel, so I know which community "
                     "you mean."
                 )
-            community = found[0]
+            community, member = found[0]
         if community.closed_at is not None:
             raise UserError(f"{community.name} has closed. Thank you for being part of it.")
-        return community
+        return community, member
 
-    def _member(
+    def _new_member(
         self, uow: UnitOfWork, community: Community, settings: CommunitySettings, actor: c.Actor
     ) -> Member:
-        member = uow.session.exec(
-            select(Member).where(
-                Member.community_id == community.id, Member.platform_user_id == actor.user_id
-            )
-        ).first()
-        if member is None:
-            start, end = settings.quiet_hours.split("-")
-            assert community.id is not None
-            member = Member(
-                community_id=community.id,
-                platform_user_id=actor.user_id,
-                display_name=actor.display_name[:100] or actor.user_id,
-                timezone=community.timezone,
-                quiet_start=start.strip(),
-                quiet_end=end.strip(),
-                is_convener=actor.user_id in settings.conveners,
-                is_keeper=actor.user_id in settings.keepers,
-                joined_at=self._clock.now(),
-            )
-            uow.session.add(member)
-            uow.session.flush()
+        """Record someone on their first interaction, with the community's defaults."""
+        start, end = when.parse_quiet_hours(settings.quiet_hours)
+        assert community.id is not None
+        member = Member(
+            community_id=community.id,
+            platform_user_id=actor.user_id,
+            display_name=actor.display_name[:100] or actor.user_id,
+            timezone=community.timezone,
+            quiet_start=start.strftime("%H:%M"),
+            quiet_end=end.strftime("%H:%M"),
+            is_convener=actor.user_id in settings.conveners,
+            is_keeper=actor.user_id in settings.keepers,
+            joined_at=self._clock.now(),
+        )
+        uow.session.add(member)
+        uow.session.flush()
         return member
 
     # ---- jobs ------------------------------------------------------------------------
@@ -155,8 +164,10 @@ class Bus:
     def run_job(self, uow: UnitOfWork, community_id: int, command: c.Command) -> None:
         """Run a job's command inside the caller's transaction (the one holding its claim)."""
         community = uow.session.get(Community, community_id)
-        if community is None or community.closed_at is not None:
+        if community is None:
             return
+        if community.closed_at is not None and not getattr(command, "after_close", False):
+            return  # a closed community's jobs stop (bar erasing its data, later)
         ctx = Context(uow, self._clock, self._secret, community, self.settings_of(community))
         self.router.handler(command)(command, ctx)
 

@@ -10,6 +10,8 @@ from bot.errors import UserError
 from bot.storage.tables import Activity, Community, Member
 from bot.storage.uow import UnitOfWork
 
+_INSERT_ACTIVITY = Activity.__table__.insert()  # type: ignore[attr-defined]
+
 
 @dataclass
 class Context:
@@ -43,11 +45,12 @@ class Context:
         """Note that the acting member did something (`kind`: 'replied', 'cheered', …).
         Anonymous contributions are counted without a member id."""
         member = self.require_member()
-        self.uow.session.add(
-            Activity(
-                community_id=self.community_id,
-                member_id=None if anonymous else member.id,
-                kind=kind,
-                at=self.clock.now(),
-            )
+        self.uow.session.execute(
+            _INSERT_ACTIVITY,
+            {
+                "community_id": self.community_id,
+                "member_id": None if anonymous else member.id,
+                "kind": kind,
+                "at": self.clock.now(),
+            },
         )

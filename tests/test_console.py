@@ -56,7 +56,7 @@ async def test_a_whole_checkin_cycle_in_the_console(sqlite_engine):
     assert "would notify everyone" in out
     assert "I don't know '/cop dance'" in out
     assert "private message to Cora\n  A gentle nudge" in out  # Cora didn't reply
-    assert "private message to Ana" not in out
+    assert "private message to Ana\n  A gentle nudge" not in out  # Ana replied
     summary = out[out.index("Our check-in has closed") :]
     assert "2 of 3 members shared" in summary
     assert "We cut missed visits by a third — Ana" in summary

@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, delete, func, select
+from sqlalchemy import bindparam
+from sqlmodel import col, func, select
 
 from bot import commands as c
 from bot.config import CheckinSettings, CommunitySettings
@@ -31,12 +32,32 @@ ANONYMOUS_WORDS = {"anon", "anonymous", "anonymously", "unnamed", "chatham"}
 # ---- handlers --------------------------------------------------------------------------
 
 
+# Built once: replies are the hot path, so their queries are not rebuilt per call.
+_OPEN_CHECKIN = (
+    select(CheckIn)
+    .where(CheckIn.community_id == bindparam("community"), col(CheckIn.closed_at).is_(None))
+    .order_by(col(CheckIn.id).desc())
+    .limit(1)
+)
+_MY_REPLY = select(CheckInReply).where(
+    CheckInReply.checkin_id == bindparam("checkin"),
+    CheckInReply.author_key == bindparam("key"),
+    CheckInReply.kind == bindparam("kind"),
+)
+
+_REPLIES = CheckInReply.__table__  # type: ignore[attr-defined]
+_INSERT_REPLY = _REPLIES.insert()
+_UPDATE_REPLY = (
+    _REPLIES.update()
+    .where(_REPLIES.c.id == bindparam("reply_id"))
+    .values(
+        text=bindparam("text"), anonymous=bindparam("anonymous"), member_id=bindparam("member_id")
+    )
+)
+
+
 def _open_checkin(ctx: Context) -> CheckIn | None:
-    return ctx.uow.session.exec(
-        select(CheckIn)
-        .where(CheckIn.community_id == ctx.community_id, col(CheckIn.closed_at).is_(None))
-        .order_by(col(CheckIn.id).desc())
-    ).first()
+    return ctx.uow.session.exec(_OPEN_CHECKIN, params={"community": ctx.community_id}).first()
 
 
 def _checkin_for(ctx: Context, checkin_id: int | None) -> CheckIn:
@@ -231,22 +252,19 @@ def reply(cmd: c.ReplyToCheckIn, ctx: Context) -> Response:
     key = rules.author_key(ctx.secret, checkin.id, member.id)
     session = ctx.uow.session
     existing = session.exec(
-        select(CheckInReply).where(
-            CheckInReply.checkin_id == checkin.id,
-            CheckInReply.author_key == key,
-            CheckInReply.kind == cmd.kind,
-        )
+        _MY_REPLY, params={"checkin": checkin.id, "key": key, "kind": cmd.kind}
     ).first()
-    row = existing or CheckInReply(checkin_id=checkin.id, author_key=key, kind=cmd.kind, text=text)
-    row.text = text
-    row.anonymous = cmd.anonymous
-    row.member_id = None if cmd.anonymous else member.id
-    session.add(row)
-    session.execute(
-        delete(CheckInSkip).where(
-            col(CheckInSkip.checkin_id) == checkin.id, col(CheckInSkip.member_id) == member.id
+    values = {
+        "text": text,
+        "anonymous": cmd.anonymous,
+        "member_id": None if cmd.anonymous else member.id,
+    }
+    if existing is None:  # prepared Core statements: the hot path skips the ORM's flush
+        session.execute(
+            _INSERT_REPLY, {"checkin_id": checkin.id, "author_key": key, "kind": cmd.kind, **values}
         )
-    )
+    else:
+        session.execute(_UPDATE_REPLY, {"reply_id": existing.id, **values})
     if existing is None:
         ctx.record("replied", anonymous=cmd.anonymous)
     how = "anonymously (Chatham House rule)" if cmd.anonymous else "with your name"
