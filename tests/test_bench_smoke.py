@@ -1,0 +1,39 @@
+"""The benchmark harness runs a real check-in cycle; check what it did, never how fast."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import main as bench_main
+from bench.checkin_cycle import run_checkin
+from bench.harness import percentile
+
+
+def test_checkin_cycle_on_sqlite_does_the_whole_cycle(tmp_path: Path) -> None:
+    result = run_checkin(f"sqlite:///{tmp_path / 'bench.db'}", members=20)
+
+    assert result.members == 20
+    assert result.non_repliers == 2
+    assert result.replies == 18  # confirmed by the core as "saved"
+    assert result.edits == 2  # confirmed as "updated"
+    assert result.unconfirmed == 0
+    assert result.anonymous == 4
+    assert len(result.reply_ns) == result.replies + result.edits
+    assert result.reminder_dms == result.non_repliers
+    assert result.summary_posted
+    assert result.summary_headline.startswith("18 of 20 members shared.")
+
+
+def test_percentile_is_nearest_rank() -> None:
+    samples = list(range(1, 101))
+    assert percentile(samples, 50) == 50
+    assert percentile(samples, 99) == 99
+    assert percentile(samples, 100) == 100
+    assert percentile([7], 99) == 7
+
+
+def test_help_lists_the_benchmarks(capsys: pytest.CaptureFixture[str]) -> None:
+    assert bench_main(["--help"]) == 0
+    assert "checkin" in capsys.readouterr().out
