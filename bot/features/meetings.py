@@ -1,0 +1,369 @@
+"""Meeting rhythm: the meetings conveners set (or the configuration names), and a reminder
+with the agenda a couple of days before each one.
+
+Moving a meeting cancels its row and makes a new one, so the configuration's dates never
+come back on a restart (the start-up sync only adds times it has never seen).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from bot import commands as c
+from bot.config import CommunitySettings
+from bot.context import Context
+from bot.domain import momentum as rules
+from bot.domain import when
+from bot.domain.checkins import local_time
+from bot.domain.text import clean_text
+from bot.errors import UserError
+from bot.features.base import Feature, Verb, usage_error
+from bot.messages import OutMessage, Response, Section, say
+from bot.scheduling import JobSpec, at
+from bot.storage.tables import CheckIn, CheckInReply, Community, Meeting
+from bot.storage.uow import UnitOfWork
+
+# ---- commands --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListMeetings(c.Command):
+    """The meetings ahead."""
+
+
+@dataclass(frozen=True)
+class ScheduleMeeting(c.Command):
+    """`<when> [topic]`, read when handled (it needs the time)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class MoveMeeting(c.Command):
+    meeting_id: int
+    when: str
+
+
+@dataclass(frozen=True)
+class CancelMeeting(c.Command):
+    meeting_id: int
+
+
+@dataclass(frozen=True)
+class SetMeetingTopic(c.Command):
+    meeting_id: int
+    topic: str
+
+
+@dataclass(frozen=True)
+class RemindMeeting(c.Command):
+    """A job: the reminder with the agenda, before a meeting."""
+
+    meeting_id: int
+
+
+# ---- queries other features use --------------------------------------------------------
+
+
+def meeting_starts(session: Session, community_id: int) -> list[datetime]:
+    """Every meeting start (not cancelled), ascending."""
+    return list(
+        session.exec(
+            select(Meeting.starts_at)
+            .where(Meeting.community_id == community_id, col(Meeting.cancelled).is_(False))
+            .order_by(col(Meeting.starts_at))
+        ).all()
+    )
+
+
+def next_meeting(session: Session, community_id: int, now: datetime) -> Meeting | None:
+    """The next meeting to start after `now`."""
+    return session.exec(
+        select(Meeting)
+        .where(
+            Meeting.community_id == community_id,
+            col(Meeting.cancelled).is_(False),
+            col(Meeting.starts_at) > now,
+        )
+        .order_by(col(Meeting.starts_at))
+    ).first()
+
+
+def open_challenges(session: Session, community_id: int) -> list[str]:
+    """The challenges shared at the last closed check-in: texts only, never names, in
+    alphabetical order (so neither order nor name gives an author away)."""
+    last = session.exec(
+        select(CheckIn.id)
+        .where(CheckIn.community_id == community_id, col(CheckIn.closed_at).is_not(None))
+        .order_by(col(CheckIn.closed_at).desc())
+    ).first()
+    if last is None:
+        return []
+    return sorted(
+        session.exec(
+            select(CheckInReply.text).where(
+                CheckInReply.checkin_id == last, CheckInReply.kind == "challenge"
+            )
+        ).all()
+    )
+
+
+# ---- handlers --------------------------------------------------------------------------
+
+
+def _meeting(ctx: Context, meeting_id: int) -> Meeting:
+    meeting = ctx.uow.session.get(Meeting, meeting_id)
+    if meeting is None or meeting.community_id != ctx.community_id or meeting.cancelled:
+        raise UserError(
+            f"I can't find {ctx.settings.words.meeting} #{meeting_id}. "
+            "See them with /cop meeting list."
+        )
+    return meeting
+
+
+def _read_moment(ctx: Context, text: str) -> tuple[datetime, str]:
+    now = ctx.clock.now()
+    try:
+        moment, _phrase, rest = rules.split_when(
+            text, lambda phrase: when.parse_moment(phrase, now, ctx.settings.zone)
+        )
+    except when.WhenError as error:
+        raise UserError(f"{error} For example: /cop meeting next 2026-12-03 14:00") from None
+    return moment, rest
+
+
+def _place(ctx: Context, starts_at: datetime, topic: str | None) -> Meeting:
+    """A meeting at `starts_at`: a new row, or a cancelled one at that time brought back."""
+    session = ctx.uow.session
+    meeting = session.exec(
+        select(Meeting).where(
+            Meeting.community_id == ctx.community_id, Meeting.starts_at == starts_at
+        )
+    ).first()
+    if meeting is not None and not meeting.cancelled:
+        raise UserError(
+            f"There's already a {ctx.settings.words.meeting} at "
+            f"{local_time(starts_at, ctx.community.timezone)} (#{meeting.id})."
+        )
+    meeting = meeting or Meeting(community_id=ctx.community_id, starts_at=starts_at)
+    meeting.cancelled = False
+    meeting.topic = topic or meeting.topic
+    session.add(meeting)
+    session.flush()
+    return meeting
+
+
+def _announce(ctx: Context, key: str, title: str, meeting: Meeting | None, *extra: str) -> None:
+    sections = [Section(text=line) for line in extra]
+    if meeting is not None and meeting.topic:
+        sections.append(Section(heading="Topic", text=meeting.topic))
+    sections.append(Section(text=f"Times are {ctx.community.timezone} time."))
+    ctx.uow.enqueue(
+        key,
+        OutMessage(title=title, sections=tuple(sections)),
+        platform=ctx.community.platform,
+        created_at=ctx.clock.now(),
+        community_id=ctx.community_id,
+        channel_id=ctx.community.channel_id,
+    )
+
+
+def list_meetings(cmd: ListMeetings, ctx: Context) -> Response:
+    words = ctx.settings.words
+    now = ctx.clock.now()
+    length = when.parse_duration(ctx.settings.meetings.length)
+    upcoming = ctx.uow.session.exec(
+        select(Meeting)
+        .where(
+            Meeting.community_id == ctx.community_id,
+            col(Meeting.cancelled).is_(False),
+            col(Meeting.starts_at) > now - length,
+        )
+        .order_by(col(Meeting.starts_at))
+        .limit(10)
+    ).all()
+    if not upcoming:
+        return Response(message=say(f"No {words.meeting}s in the calendar yet."))
+    items = tuple(
+        f"#{m.id} {local_time(m.starts_at, ctx.community.timezone)}"
+        + (f" — {m.topic}" if m.topic else "")
+        for m in upcoming
+    )
+    return Response(
+        message=OutMessage(
+            title=f"Our {words.meeting}s ahead ({ctx.community.timezone} time)",
+            sections=(Section(items=items),),
+        )
+    )
+
+
+def schedule_meeting(cmd: ScheduleMeeting, ctx: Context) -> Response:
+    words = ctx.settings.words
+    ctx.require_convener(f"set {words.meeting}s")
+    starts_at, rest = _read_moment(ctx, cmd.text)
+    topic = clean_text(rest, what="The topic", max_length=300) if rest else None
+    meeting = _place(ctx, starts_at, topic)
+    when_text = local_time(starts_at, ctx.community.timezone)
+    _announce(ctx, f"meeting:{meeting.id}:announce", f"Next {words.meeting}: {when_text}", meeting)
+    return Response(message=say(f"{words.meeting.capitalize()} #{meeting.id} set: {when_text}."))
+
+
+def move_meeting(cmd: MoveMeeting, ctx: Context) -> Response:
+    words = ctx.settings.words
+    ctx.require_convener(f"move {words.meeting}s")
+    old = _meeting(ctx, cmd.meeting_id)
+    try:
+        starts_at = when.parse_moment(cmd.when, ctx.clock.now(), ctx.settings.zone)
+    except when.WhenError as error:
+        raise UserError(f"{error} For example: /cop meeting move 3 2026-12-10 14:00") from None
+    if starts_at == old.starts_at:
+        raise UserError(f"{words.meeting.capitalize()} #{old.id} is already then.")
+    old.cancelled = True
+    ctx.uow.session.add(old)
+    ctx.uow.session.flush()
+    new = _place(ctx, starts_at, old.topic)
+    zone = ctx.community.timezone
+    _announce(
+        ctx,
+        f"meeting:{new.id}:moved:{ctx.clock.now().isoformat()}",
+        f"Our {words.meeting} has moved to {local_time(starts_at, zone)}",
+        new,
+        f"It was planned for {local_time(old.starts_at, zone)}.",
+    )
+    return Response(
+        message=say(f"Moved to {local_time(starts_at, zone)}; it is now {words.meeting} #{new.id}.")
+    )
+
+
+def cancel_meeting(cmd: CancelMeeting, ctx: Context) -> Response:
+    words = ctx.settings.words
+    ctx.require_convener(f"cancel {words.meeting}s")
+    meeting = _meeting(ctx, cmd.meeting_id)
+    meeting.cancelled = True
+    ctx.uow.session.add(meeting)
+    when_text = local_time(meeting.starts_at, ctx.community.timezone)
+    _announce(
+        ctx,
+        f"meeting:{meeting.id}:cancelled:{ctx.clock.now().isoformat()}",
+        f"Our {words.meeting} on {when_text} is cancelled",
+        None,
+    )
+    return Response(message=say(f"{words.meeting.capitalize()} #{meeting.id} is cancelled."))
+
+
+def set_topic(cmd: SetMeetingTopic, ctx: Context) -> Response:
+    words = ctx.settings.words
+    ctx.require_convener(f"set a {words.meeting}'s topic")
+    meeting = _meeting(ctx, cmd.meeting_id)
+    meeting.topic = clean_text(cmd.topic, what="The topic", max_length=300)
+    ctx.uow.session.add(meeting)
+    return Response(message=say(f"The topic of {words.meeting} #{meeting.id} is set."))
+
+
+def remind_meeting(cmd: RemindMeeting, ctx: Context) -> Response:
+    meeting = ctx.uow.session.get(Meeting, cmd.meeting_id)
+    if meeting is None or meeting.cancelled or meeting.starts_at <= ctx.clock.now():
+        return Response()
+    message = rules.meeting_reminder(
+        meeting.starts_at,
+        meeting.topic,
+        open_challenges(ctx.uow.session, ctx.community_id),
+        ctx.settings.words,
+        ctx.community.timezone,
+    )
+    ctx.uow.enqueue(
+        f"meeting:{meeting.id}:remind:{meeting.starts_at.isoformat()}",
+        message,
+        platform=ctx.community.platform,
+        created_at=ctx.clock.now(),
+        community_id=ctx.community_id,
+        channel_id=ctx.community.channel_id,
+        expires_at=meeting.starts_at,
+    )
+    return Response()
+
+
+# ---- parsing ---------------------------------------------------------------------------
+
+
+def _number(word: str) -> int:
+    if not word.lstrip("#").isdigit():
+        raise usage_error(MEETING)
+    return int(word.lstrip("#"))
+
+
+def _parse(rest: str, _settings: CommunitySettings) -> c.Command:
+    action, _, tail = rest.partition(" ")
+    action, tail = action.lower(), tail.strip()
+    if action in ("", "list"):
+        return ListMeetings()
+    if action in ("next", "add", "new") and tail:
+        return ScheduleMeeting(tail)
+    first, _, after = tail.partition(" ")
+    if action == "move" and after.strip():
+        return MoveMeeting(_number(first), after.strip())
+    if action == "cancel" and first and not after.strip():
+        return CancelMeeting(_number(first))
+    if action == "topic" and after.strip():
+        return SetMeetingTopic(_number(first), after.strip())
+    raise usage_error(MEETING)
+
+
+# ---- schedules -------------------------------------------------------------------------
+
+
+def collect_jobs(uow: UnitOfWork, settings_of: object) -> list[JobSpec]:
+    """A reminder before each meeting (not cancelled) of every open community."""
+    specs: list[JobSpec] = []
+    rows = uow.session.exec(
+        select(Meeting, Community)
+        .join(Community, col(Community.id) == col(Meeting.community_id))
+        .where(col(Community.closed_at).is_(None), col(Meeting.cancelled).is_(False))
+    ).all()
+    for meeting, community in rows:
+        settings: CommunitySettings = settings_of(community)  # type: ignore[operator]
+        before = settings.meetings.remind_before
+        if not before or meeting.id is None:
+            continue
+        ahead = when.parse_duration(before)
+        meeting_id = meeting.id
+        specs.append(
+            JobSpec(
+                key=f"meeting-remind:{meeting_id}",
+                community_id=meeting.community_id,
+                times=at(meeting.starts_at - ahead),
+                make=lambda _t, i=meeting_id: RemindMeeting(i),
+                grace=ahead,
+            )
+        )
+    return specs
+
+
+MEETING = Verb(
+    "meeting",
+    _parse,
+    usage="/cop meeting list · /cop meeting next <date time> [topic] · "
+    "/cop meeting move <id> <date time> · /cop meeting cancel <id> · "
+    "/cop meeting topic <id> <text>",
+    help="the meetings ahead",
+    convener_help="set, move or cancel a meeting, or set its topic "
+    "(/cop meeting next 2026-12-03 14:00 Caseloads)",
+    aliases=("meetings",),
+)
+
+FEATURE = Feature(
+    name="meetings",
+    verbs=(MEETING,),
+    handlers={
+        ListMeetings: list_meetings,
+        ScheduleMeeting: schedule_meeting,
+        MoveMeeting: move_meeting,
+        CancelMeeting: cancel_meeting,
+        SetMeetingTopic: set_topic,
+        RemindMeeting: remind_meeting,
+    },
+    jobs=collect_jobs,
+)
