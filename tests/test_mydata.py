@@ -1,0 +1,341 @@
+"""My data: an export of every row about a member and no one else's, erasure that leaves
+nothing of theirs in any table (checked over the whole schema), anonymised contributions
+that stay unattributable, a retention period on schedule, and the admin log."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine, Table, select
+from sqlmodel import Session, SQLModel
+
+import bot.storage.schema  # noqa: F401  (every table on SQLModel.metadata)
+from bot.storage.tables import AppSetting, CheckInReply, Member
+from bot.storage.tables_trust import AdminLog, PlanningVolunteer
+from tests.conftest import START, community, make_settings
+
+ZED, QUILL = "Zephyrine", "Quillon"  # names that appear nowhere else
+WELCOMING = make_settings(community(welcome={"enabled": True}))  # so they have private messages
+
+
+# ---- looking at the whole schema, independently of bot.features.mydata -----------------
+
+
+def member_fk_columns() -> list[tuple[Table, Any]]:
+    return [
+        (table, column)
+        for table in SQLModel.metadata.sorted_tables
+        for column in table.columns
+        if any(fk.column.table.name == "member" for fk in column.foreign_keys)
+    ]
+
+
+def hash_columns() -> list[tuple[Table, Any, list[tuple[str, Any]]]]:
+    found = []
+    for table in SQLModel.metadata.sorted_tables:
+        for column in table.columns:
+            if column.name.endswith("_key") and getattr(column.type, "length", None) == 64:
+                scopes = [(table.name, table.c.id)] if "id" in table.columns else []
+                scopes += [
+                    (fk.column.table.name, other)
+                    for other in table.columns
+                    for fk in other.foreign_keys
+                ]
+                found.append((table, column, scopes))
+    return found
+
+
+def secret(engine: Engine) -> bytes:
+    with Session(engine) as session:
+        row = session.get(AppSetting, "secret_key")
+        assert row is not None
+        return row.value.encode()
+
+
+def member_ids(engine: Engine) -> dict[str, int]:
+    with Session(engine) as session:
+        return {m.display_name: m.id for m in session.exec(select(Member)).scalars()}
+
+
+def rows_about(engine: Engine, member_id: int, user_id: str) -> dict[str, set[tuple]]:
+    """Primary keys of every row about a member: foreign keys to them, their private
+    messages, and keyed hashes made from their id."""
+    key = secret(engine)
+    found: dict[str, set[tuple]] = {}
+    with engine.connect() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            pk = list(table.primary_key.columns)
+            for row in connection.execute(select(table)).mappings():
+                about = table.name == "member" and row["id"] == member_id
+                about |= any(row[c.name] == member_id for t, c in member_fk_columns() if t is table)
+                about |= table.name == "outbox" and row["user_id"] == user_id
+                for t, column, scopes in hash_columns():
+                    if t is table and row[column.name] is not None:
+                        about |= row[column.name] in {
+                            _hmac(key, scope, row[c.name], member_id) for scope, c in scopes
+                        }
+                if about:
+                    found.setdefault(table.name, set()).add(tuple(row[c.name] for c in pk))
+    return found
+
+
+def _hmac(key: bytes, scope: str, value: object, member_id: int) -> str:
+    text = f"{scope}:{value}:member:{member_id}".encode()
+    return hmac.new(key, text, hashlib.sha256).hexdigest()
+
+
+def traces(engine: Engine, member_id: int, words: tuple[str, ...]) -> list[str]:
+    """Every place in the database where the member's id (in a member column), their name
+    or user id (in any text), or a keyed hash of their id can still be found."""
+    key = secret(engine)
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)", re.IGNORECASE)
+    member_cols = {(t.name, c.name) for t, c in member_fk_columns()}
+    hashes = {(t.name, c.name): scopes for t, c, scopes in hash_columns()}
+    found = []
+    with engine.connect() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            for row in connection.execute(select(table)).mappings():
+                for column in table.columns:
+                    value, where = row[column.name], f"{table.name}.{column.name}"
+                    if (table.name, column.name) in member_cols and value == member_id:
+                        found.append(where)
+                    if table.name == "member" and column.name == "id" and value == member_id:
+                        found.append(where)
+                    if isinstance(value, str | dict | list):  # any text, any JSON
+                        text = value if isinstance(value, str) else json.dumps(value)
+                        if pattern.search(text):
+                            found.append(f"{where}: {text[:80]}")
+                    if (table.name, column.name) in hashes and value is not None:
+                        own = {
+                            _hmac(key, scope, row[c.name], member_id)
+                            for scope, c in hashes[(table.name, column.name)]
+                        }
+                        if value in own:
+                            found.append(f"{where} (keyed hash)")
+    return found
+
+
+# ---- a community where two members have done a bit of everything ------------------------
+
+
+def busy_community(app, person):
+    cora, zed, quill = person(app, "Cora"), person(app, ZED), person(app, QUILL)
+    cora.cop("checkin open")
+    zed.cop("reply success Shared care plans went well")
+    zed.cop("reply challenge anonymously Letters arrive late")
+    zed.cop("skip")
+    quill.cop("reply success The new rota works")
+    quill.cop("reply learning anonymously Ask families first")
+    for someone in (zed, quill):
+        someone.cop("plan")
+        someone.cop("win Our team cut missed visits")
+        someone.cop("pledge Try the new leaflet by in 2 weeks")
+    cora.cop(f"role <@{ZED.lower()}> keeper")
+    cora.cop(f"role <@{ZED.lower()}> member")
+    return cora, zed, quill
+
+
+def erase(someone, choice: str) -> str:
+    response = someone.cop("forget-me")
+    assert response.message is not None
+    labels = {b.label: b for b in response.message.buttons}
+    assert set(labels) == {
+        "Erase everything",
+        "Erase me, keep my words anonymously",
+        "Cancel",
+    }
+    button = labels[choice]
+    return someone.press(button.action, button.value).message.as_text()
+
+
+# ---- tests -------------------------------------------------------------------------------
+
+
+async def test_mydata_holds_every_row_about_me_and_no_one_elses(make_app, engine, platform, person):
+    app = make_app(WELCOMING)
+    _, zed, _ = busy_community(app, person)
+    await app.dispatcher.drain()
+    ids = member_ids(engine)
+    expected = rows_about(engine, ids[ZED], ZED.lower())
+    assert {
+        "member",
+        "checkin_reply",
+        "checkin_skip",
+        "planning_volunteer",
+        "admin_log",
+        "outbox",
+    } <= set(expected)
+
+    assert "I've sent you everything" in zed.says("mydata")
+    await app.dispatcher.drain()
+    first, *parts = [d for d in platform.dms(ZED.lower()) if d.key.startswith("mydata:")]
+    attachment = first.message.attachment
+    assert attachment is not None and attachment.filename.endswith(".json")
+    assert f"Attached: {attachment.filename}" in first.text
+    assert "".join(p.message.sections[0].text for p in parts) == attachment.content
+    assert all(len(p.message.sections[0].text) <= 1900 for p in parts)
+
+    document = json.loads(attachment.content)
+    exported = {
+        name: {
+            tuple(row[c.name] for c in SQLModel.metadata.tables[name].primary_key.columns)
+            for row in rows
+        }
+        for name, rows in document["tables"].items()
+    }
+    assert exported == expected
+    assert QUILL.lower() not in attachment.content.lower()
+    assert "Shared care plans went well" in attachment.content
+    assert "Letters arrive late" in attachment.content  # her anonymous reply is hers
+    assert "Ask families first" not in attachment.content
+
+
+async def test_forget_me_leaves_nothing_of_theirs_in_any_table(make_app, engine, person):
+    app = make_app(WELCOMING)
+    cora, zed, _ = busy_community(app, person)
+    cora.cop("checkin close")  # the summary names her
+    await app.dispatcher.drain()
+    ids = member_ids(engine)
+    assert traces(engine, ids[ZED], (ZED,))  # the check itself sees her before…
+
+    assert "is erased" in erase(zed, "Erase everything")
+
+    assert traces(engine, ids[ZED], (ZED,)) == []  # …and nothing after
+    with Session(engine) as session:
+        replies = session.exec(select(CheckInReply.text)).scalars().all()
+        planners = session.exec(select(PlanningVolunteer.member_id)).scalars().all()
+    assert sorted(replies) == ["Ask families first", "The new rota works"]
+    assert planners == [ids[QUILL]]
+    assert rows_about(engine, ids[QUILL], QUILL.lower())["planning_volunteer"]
+    others = traces(engine, ids[QUILL], (QUILL,))  # others keep theirs
+    assert "member.id" in others and "checkin_reply.author_key (keyed hash)" in others
+    # She can come back, as someone new.
+    assert "Your settings" in zed.says("me")
+    assert member_ids(engine)[ZED] != ids[ZED]
+
+
+async def test_kept_contributions_stay_but_cannot_be_traced(make_app, engine, platform, person):
+    app = make_app(WELCOMING)
+    cora, zed, _ = busy_community(app, person)
+    ids = member_ids(engine)
+
+    assert "What you shared stays" in erase(zed, "Erase me, keep my words anonymously")
+
+    assert traces(engine, ids[ZED], (ZED,)) == []
+    with Session(engine) as session:
+        kept = {r.text: r for r in session.exec(select(CheckInReply)).scalars().all()}
+    assert kept["Shared care plans went well"].member_id is None
+    assert kept["Shared care plans went well"].anonymous
+    assert "Letters arrive late" in kept
+    cora.cop("checkin close")
+    await app.dispatcher.drain()
+    [summary] = platform.titled("Our check-in has closed")
+    assert "Shared care plans went well — (shared anonymously)" in summary.text
+    assert ZED not in summary.text
+    assert "The new rota works — Quillon" in summary.text
+
+
+def test_forget_me_asks_first_and_bad_input_changes_nothing(make_app, engine, person):
+    app = make_app(WELCOMING)
+    _, zed, _ = busy_community(app, person)
+    before = rows_about(engine, member_ids(engine)[ZED], ZED.lower())
+    assert "Nothing was erased" in erase(zed, "Cancel")
+    assert "Usage: /cop forget-me" in zed.says("forget-me now please")
+    assert "Usage: /cop mydata" in zed.says("mydata everything")
+    assert "out of date" in zed.press("mydata.forget", "sideways").message.as_text()
+    assert rows_about(engine, member_ids(engine)[ZED], ZED.lower()) == before
+
+
+def test_role_changes_and_exports_are_logged_without_content(make_app, engine, person):
+    app = make_app()
+    cora, zed = person(app, "Cora"), person(app, ZED)
+    zed.cop("help")
+    cora.cop(f"role <@{ZED.lower()}> keeper")
+    zed.cop("mydata")
+    ids = member_ids(engine)
+    with Session(engine) as session:
+        log = session.exec(select(AdminLog).order_by(AdminLog.id)).scalars().all()
+    assert [(e.actor_member_id, e.action, e.target_member_id) for e in log] == [
+        (ids["Cora"], "role: keeper", ids[ZED]),
+        (ids[ZED], "export", ids[ZED]),
+    ]
+    assert {c.name for c in AdminLog.__table__.columns} == {
+        "id",
+        "community_id",
+        "actor_member_id",
+        "action",
+        "target_member_id",
+        "at",
+    }
+
+
+async def test_retention_forgets_members_who_stopped_taking_part(make_app, engine, clock, person):
+    settings = make_settings(community(personal_data_retention="30 days"))
+    app = make_app(settings)
+    app.run_due()
+    cora, zed, quill = person(app, "Cora"), person(app, ZED), person(app, QUILL)
+    cora.cop("checkin open")
+    zed.cop("reply success Shared care plans went well")
+    ids = member_ids(engine)
+
+    def move_to(moment):  # the fake clock jumps; the latest daily sweep runs, once
+        clock.set(moment)
+        return app.run_due()
+
+    move_to(START + timedelta(days=20))
+    quill.cop("plan")  # Quillon takes part on day 20
+    assert move_to(START + timedelta(days=30, hours=-1)).ran  # the sweep of 31 Dec, 03:30
+    assert traces(engine, ids[ZED], (ZED,)) != []  # not yet 30 days
+    move_to(START + timedelta(days=31, hours=1))  # the sweep of 1 Jan, 03:30
+
+    assert traces(engine, ids[ZED], (ZED,)) == []
+    remaining = member_ids(engine)
+    assert QUILL in remaining and "Cora" in remaining  # active, and named in the settings
+    with Session(engine) as session:
+        [reply] = session.exec(select(CheckInReply)).scalars().all()
+    assert reply.text == "Shared care plans went well" and reply.member_id is None
+    with Session(engine) as session:
+        actions = session.exec(select(AdminLog.action)).scalars().all()
+    assert actions.count("erased (retention)") == 1
+
+
+def test_no_retention_by_default(make_app, engine, clock, person):
+    app = make_app()
+    app.run_due()
+    person(app, ZED).cop("plan")
+    clock.set(START + timedelta(days=60))
+    app.run_due()
+    assert ZED in member_ids(engine)
+
+
+def test_a_convener_erases_someone_who_asked_and_it_is_logged(make_app, engine, person):
+    app = make_app(WELCOMING)
+    cora, _, quill = busy_community(app, person)
+    ids = member_ids(engine)
+    before = rows_about(engine, ids[ZED], ZED.lower())
+    assert "Only conveners can erase someone else's data" in quill.says(
+        f"forget-me <@{ZED.lower()}>"
+    )
+    refused = quill.press("mydata.forget", f"all:{ZED.lower()}").message.as_text()
+    assert "Only conveners" in refused
+    assert "nothing to erase" in cora.says("forget-me <@nobody>")
+    assert "Usage: /cop forget-me" in cora.says("forget-me Zephyrine")
+    assert rows_about(engine, ids[ZED], ZED.lower()) == before
+
+    asked = cora.cop(f"forget-me <@{ZED.lower()}>")
+    assert asked.message.title == f"Erase what copbot holds about {ZED}?"
+    everything = next(b for b in asked.message.buttons if b.label == "Erase everything")
+    assert (
+        f"everything I held about {ZED} is erased"
+        in cora.press(everything.action, everything.value).message.as_text()
+    )
+    assert traces(engine, ids[ZED], (ZED,)) == []
+    with Session(engine) as session:
+        last = session.exec(select(AdminLog).order_by(AdminLog.id.desc())).scalars().first()
+    assert (last.actor_member_id, last.action) == (ids["Cora"], "erased by a convener")
+    assert "Cora" in member_ids(engine) and QUILL in member_ids(engine)
