@@ -1,0 +1,506 @@
+"""The keepers' weekly digest: who is being heard, who has gone quiet, what was won and what
+is stuck, by DM to each keeper on their own Monday morning, and on demand with /cop digest.
+
+Every query is bounded by the digest's time window (activity(community_id, at)) or is one
+index seek per member (activity(member_id, at)), so its cost does not grow with history.
+The chart's finished weeks are counted once and kept in activity_week (activity is only
+ever recorded at 'now', so a finished period never changes).
+
+Definitions:
+- active: any activity with the member's id in the window; anonymous activity is counted
+  as contributions but never attributed to anyone.
+- first-time contributor: the member's first ever (named) activity falls in the window.
+- voice we haven't heard lately: named activity before, none in the 3 weeks up to the window's
+  end, and not away (`/cop skip until …`).
+- challenge waiting for a response: a challenge shared in a check-in that closed in the window
+  at least 48 hours ago, which no candidate problem proposed since then takes up (same words,
+  ignoring case, either containing the other).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, func, select
+
+from bot.commands import Command
+from bot.config import CommunitySettings
+from bot.context import Context
+from bot.domain import digest as rules
+from bot.domain import when
+from bot.domain.chart import participation_png
+from bot.domain.members import deliver_at, is_away
+from bot.errors import UserError
+from bot.features.base import Feature, Verb, usage_error
+from bot.features.meetings import meeting_starts, next_meeting
+from bot.messages import OutMessage, Response
+from bot.scheduling import JobSpec
+from bot.storage.tables import Activity, CheckIn, CheckInReply, Community, Member
+from bot.storage.tables_stories import ActivityWeek, Story
+from bot.storage.uow import UnitOfWork
+
+GRACE = timedelta(days=2)
+#: A period ending at least this long ago is finished: its figures can be kept.
+SETTLED = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ShowDigest(Command):
+    """`/cop digest [last-week|this-week|since-meeting]` (keepers and conveners)."""
+
+    which: str = "last-week"
+
+
+@dataclass(frozen=True)
+class SendDigest(Command):
+    """A job: one keeper's weekly digest, due at `occurrence`."""
+
+    member_id: int
+    occurrence: datetime
+
+
+class WeeklyJobSpec(JobSpec):
+    """A JobSpec claimed once per ISO week of the keeper's timezone (`once_per_local_day`)."""
+
+    def occurrence_id(self, fire_time: datetime) -> str:
+        zone = ZoneInfo(self.once_per_local_day or "UTC")
+        year, week, _ = fire_time.astimezone(zone).isocalendar()
+        return f"{year}-W{week:02d}"
+
+
+# ---- the figures -----------------------------------------------------------------------
+
+
+def participation(
+    session: Session, community_id: int, start: datetime, end: datetime
+) -> tuple[int, int, int]:
+    """(distinct named members active, contributions, anonymous contributions) in [start, end)."""
+    row = session.exec(
+        select(
+            func.count(func.distinct(Activity.member_id)),
+            func.count(),
+            func.coalesce(func.sum(case((col(Activity.member_id).is_(None), 1), else_=0)), 0),
+        ).where(
+            Activity.community_id == community_id,
+            col(Activity.at) >= start,
+            col(Activity.at) < end,
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def weekly_figures(
+    session: Session, community_id: int, bounds: Sequence[datetime], now: datetime
+) -> list[tuple[int, int, int]]:
+    """participation() between each two consecutive `bounds`. Finished periods are read from
+    (or, the first time, written to) activity_week, so only the open one is counted."""
+    periods = list(pairwise(bounds))
+    kept = {
+        (_aware(row.week_start), _aware(row.week_end)): (
+            row.active,
+            row.contributions,
+            row.anonymous,
+        )
+        for row in session.exec(
+            select(ActivityWeek).where(
+                ActivityWeek.community_id == community_id,
+                col(ActivityWeek.week_start).in_([low for low, _ in periods]),
+            )
+        ).all()
+    }
+    found = []
+    for low, high in periods:
+        figures = kept.get((low, high))
+        if figures is None:
+            figures = participation(session, community_id, low, high)
+            if high <= now - SETTLED:
+                _keep(session, community_id, low, high, figures)
+        found.append(figures)
+    return found
+
+
+def _keep(
+    session: Session, community_id: int, low: datetime, high: datetime, figures: tuple[int, ...]
+) -> None:
+    """Store one finished period's figures; another process may have just done so."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(ActivityWeek)
+        .values(
+            community_id=community_id,
+            week_start=low,
+            week_end=high,
+            active=figures[0],
+            contributions=figures[1],
+            anonymous=figures[2],
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+def member_spans(
+    session: Session, community_id: int, end: datetime
+) -> list[tuple[Member, datetime | None, datetime | None]]:
+    """Each member with their first ever named activity and their last one before `end`:
+    two index seeks per member (activity(member_id, at)), whatever the history's length."""
+    first = (
+        select(func.min(Activity.at))
+        .where(Activity.member_id == Member.id)
+        .correlate(Member)
+        .scalar_subquery()
+    )
+    last = (
+        select(func.max(Activity.at))
+        .where(Activity.member_id == Member.id, col(Activity.at) < end)
+        .correlate(Member)
+        .scalar_subquery()
+    )
+    rows = session.exec(
+        select(Member, first, last)
+        .where(Member.community_id == community_id)
+        .order_by(col(Member.display_name), col(Member.id))
+    ).all()
+    return [(m, _aware(f), _aware(la)) for m, f, la in rows]
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """Aggregates come back naive from SQLite: they are UTC."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
+def pledge_figures(
+    session: Session, community_id: int, start: datetime, end: datetime
+) -> rules.PledgeFigures:
+    """Made, due, done, renewed and let go in [start, end): counts only."""
+    try:
+        from bot.storage.tables_wins import Pledge
+    except ImportError:  # pledges not installed
+        return rules.PledgeFigures()
+
+    def count(*where: object) -> int:
+        return int(
+            session.exec(
+                select(func.count())
+                .select_from(Pledge)
+                .where(Pledge.community_id == community_id, *where)  # type: ignore[arg-type]
+            ).one()
+        )
+
+    closed = (col(Pledge.closed_at) >= start, col(Pledge.closed_at) < end)
+    renewed = session.exec(
+        select(func.count()).where(
+            Activity.community_id == community_id,
+            Activity.kind == "pledge-renewed",
+            col(Activity.at) >= start,
+            col(Activity.at) < end,
+        )
+    ).one()
+    return rules.PledgeFigures(
+        made=count(col(Pledge.created_at) >= start, col(Pledge.created_at) < end),
+        due=count(
+            col(Pledge.due_at) >= start, col(Pledge.due_at) < end, Pledge.status != "cancelled"
+        ),
+        done=count(Pledge.status == "done", *closed),
+        renewed=int(renewed),
+        let_go=count(Pledge.status == "released", *closed),
+    )
+
+
+def checkin_figures(
+    session: Session, community_id: int, start: datetime, end: datetime
+) -> tuple[int, dict[str, int]]:
+    """(check-ins closed in [start, end), their replies counted by kind)."""
+    closed = session.exec(
+        select(func.count())
+        .select_from(CheckIn)
+        .where(
+            CheckIn.community_id == community_id,
+            col(CheckIn.closed_at) >= start,
+            col(CheckIn.closed_at) < end,
+        )
+    ).one()
+    rows = session.exec(
+        select(CheckInReply.kind, func.count())
+        .join(CheckIn, col(CheckIn.id) == col(CheckInReply.checkin_id))
+        .where(
+            CheckIn.community_id == community_id,
+            col(CheckIn.closed_at) >= start,
+            col(CheckIn.closed_at) < end,
+        )
+        .group_by(col(CheckInReply.kind))
+    ).all()
+    return int(closed), {kind: int(n) for kind, n in rows}
+
+
+def waiting_challenges(
+    session: Session, community_id: int, start: datetime, end: datetime, now: datetime
+) -> list[str]:
+    """Challenges from check-ins closed in [start, end) and >= 48 h before `now` that no
+    candidate problem proposed since takes up. Texts only, alphabetical: never who."""
+    rows = session.exec(
+        select(CheckInReply.text, CheckIn.closed_at)
+        .join(CheckIn, col(CheckIn.id) == col(CheckInReply.checkin_id))
+        .where(
+            CheckIn.community_id == community_id,
+            CheckInReply.kind == "challenge",
+            col(CheckIn.closed_at) >= start,
+            col(CheckIn.closed_at) < end,
+            col(CheckIn.closed_at) <= now - rules.RESPONSE_TIME,
+        )
+    ).all()
+    if not rows:
+        return []
+    problems = _problems_since(session, community_id, min(_aware(c) for _, c in rows))  # type: ignore[type-var]
+    waiting = []
+    for text, closed_at in rows:
+        said = " ".join(text.casefold().split())
+        taken = any(
+            at >= _aware(closed_at) and (said in p or p in said)  # type: ignore[operator]
+            for p, at in problems
+        )
+        if not taken:
+            waiting.append(text)
+    return sorted(waiting)
+
+
+def _problems_since(
+    session: Session, community_id: int, since: datetime
+) -> list[tuple[str, datetime]]:
+    try:
+        from bot.storage.tables_polls import Problem
+    except ImportError:  # problems not installed: nothing takes a challenge up
+        return []
+    rows = session.exec(
+        select(Problem.text, Problem.created_at).where(
+            Problem.community_id == community_id, col(Problem.created_at) >= since
+        )
+    ).all()
+    return [(" ".join(t.casefold().split()), _aware(at)) for t, at in rows]  # type: ignore[misc]
+
+
+def story_figures(
+    session: Session, community_id: int, start: datetime, end: datetime
+) -> tuple[dict[str, int], list[str]]:
+    """Stories told in [start, end) per value cycle, and quotes of the consented ones."""
+    stories = session.exec(
+        select(Story, Member.display_name)
+        .join(Member, col(Member.id) == col(Story.member_id), isouter=True)
+        .where(
+            Story.community_id == community_id,
+            col(Story.created_at) >= start,
+            col(Story.created_at) < end,
+        )
+        .order_by(col(Story.created_at), col(Story.id))
+    ).all()
+    counts: dict[str, int] = {}
+    quotes = []
+    for story, name in stories:
+        counts[story.cycle] = counts.get(story.cycle, 0) + 1
+        if story.consent in ("named", "anonymous"):
+            shown = name if story.consent == "named" else None
+            quotes.append(rules.quote(story.what, story.difference, shown))
+    return counts, quotes
+
+
+def _wins(session: Session, community_id: int, start: datetime, end: datetime) -> list[str]:
+    try:
+        from bot.features.wins import describe_wins, wins_between
+    except ImportError:  # wins not installed
+        return []
+    return describe_wins(session, wins_between(session, community_id, start, end))
+
+
+def _polls(session: Session, community_id: int, now: datetime) -> list[str]:
+    try:
+        from bot.features.polls import poll_status
+    except ImportError:  # polls not installed
+        return []
+    return [status.text for status in poll_status(session, community_id, now)]
+
+
+def build_digest(
+    session: Session,
+    community_id: int,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    label: str,
+    zone: ZoneInfo,
+) -> rules.Digest:
+    """Every figure of the digest for the window [start, end), as seen at `now`."""
+    weeks = weekly_figures(session, community_id, rules.chart_bounds(start, end, zone), now)
+    active, contributions, anonymous = weeks[-1]
+    spans = member_spans(session, community_id, end)
+    members = sum(1 for m, _, _ in spans if m.joined_at < end)
+    first_timers = [m.display_name for m, first, _ in spans if first and start <= first < end]
+    quiet = [
+        m.display_name
+        for m, _, last in spans
+        if last is not None and last < end - rules.QUIET_AFTER and not is_away(m, now)
+    ]
+    closed, replies = checkin_figures(session, community_id, start, end)
+    stories, quotes = story_figures(session, community_id, start, end)
+    upcoming = next_meeting(session, community_id, now)
+    return rules.Digest(
+        start=start,
+        end=end,
+        label=label,
+        members=members,
+        active=active,
+        contributions=contributions,
+        anonymous=anonymous,
+        weekly=tuple(w[0] for w in weeks),
+        first_timers=tuple(first_timers),
+        quiet=tuple(quiet),
+        wins=tuple(_wins(session, community_id, start, end)),
+        pledges=pledge_figures(session, community_id, start, end),
+        checkins_closed=closed,
+        replies=replies,
+        waiting_challenges=tuple(waiting_challenges(session, community_id, start, end, now)),
+        stories=stories,
+        quotes=tuple(quotes),
+        polls=tuple(_polls(session, community_id, now)),
+        next_meeting=upcoming.starts_at if upcoming else None,
+        next_topic=upcoming.topic if upcoming else None,
+    )
+
+
+def chart_for(digest: rules.Digest, zone: ZoneInfo) -> bytes:
+    """The digest's participation chart as PNG bytes (weeks labelled by their Monday)."""
+    bounds = rules.chart_bounds(digest.start, digest.end, zone)
+    labels = [b.astimezone(zone).strftime("%-d %b") for b in bounds[:-1]]
+    return participation_png(digest.weekly, labels, "Members taking part, week by week")
+
+
+# ---- handlers --------------------------------------------------------------------------
+
+
+def _message(
+    ctx: Context, reader: Member, start: datetime, end: datetime, label: str
+) -> OutMessage:
+    zone = ZoneInfo(reader.timezone)
+    digest = build_digest(
+        ctx.uow.session, ctx.community_id, start, end, ctx.clock.now(), label, zone
+    )
+    return rules.digest_message(
+        digest, ctx.community.name, ctx.settings.words, reader.timezone, keeper=reader.is_keeper
+    )
+
+
+def show_digest(cmd: ShowDigest, ctx: Context) -> Response:
+    member = ctx.require_member()
+    if not (member.is_keeper or member.is_convener):
+        raise UserError(
+            "The digest is for the community's keepers and conveners. If you'd like to help "
+            "weave the community, ask a convener about becoming a keeper."
+        )
+    now = ctx.clock.now()
+    starts = meeting_starts(ctx.uow.session, ctx.community_id)
+    last = max((s for s in starts if s <= now), default=None)
+    try:
+        start, end, label = rules.window(cmd.which, now, ZoneInfo(member.timezone), last)
+    except ValueError:
+        raise UserError(
+            f"There hasn't been a {ctx.settings.words.meeting} yet. Try /cop digest this-week."
+        ) from None
+    return Response(message=_message(ctx, member, start, end, label))
+
+
+def send_digest(cmd: SendDigest, ctx: Context) -> Response:
+    keeper = ctx.uow.session.get(Member, cmd.member_id)
+    if (
+        keeper is None
+        or keeper.community_id != ctx.community_id
+        or not keeper.is_keeper
+        or not ctx.settings.digest.enabled
+    ):
+        return Response()
+    zone = ZoneInfo(keeper.timezone)
+    start, end = rules.seven_days_before(cmd.occurrence, zone)
+    year, week, _ = cmd.occurrence.astimezone(zone).isocalendar()
+    now = ctx.clock.now()
+    ctx.uow.enqueue(
+        f"digest:{ctx.community_id}:{keeper.id}:{year}-W{week:02d}",
+        _message(ctx, keeper, start, end, f"the week of {start.strftime('%-d %b')}"),
+        platform=ctx.community.platform,
+        created_at=now,
+        community_id=ctx.community_id,
+        user_id=keeper.platform_user_id,
+        not_before=deliver_at(keeper, now),
+        expires_at=end + timedelta(days=7),
+    )
+    return Response()
+
+
+# ---- parsing and schedules -------------------------------------------------------------
+
+
+def _parse(rest: str, _settings: CommunitySettings) -> Command:
+    which = rest.strip().lower().replace(" ", "-") or "last-week"
+    if which not in rules.WINDOWS:
+        raise usage_error(DIGEST)
+    return ShowDigest(which)
+
+
+def collect_jobs(uow: UnitOfWork, settings_of: object) -> list[JobSpec]:
+    """One weekly digest per keeper, at the configured day and time in their own timezone."""
+    session = uow.session
+    specs: list[JobSpec] = []
+    rows = session.exec(
+        select(Member, Community)
+        .join(Community, col(Community.id) == col(Member.community_id))
+        .where(col(Member.is_keeper), col(Community.closed_at).is_(None))
+    ).all()
+    for keeper, community in rows:
+        settings: CommunitySettings = settings_of(community)  # type: ignore[operator]
+        if not settings.digest.enabled or keeper.id is None:
+            continue
+        rule = when.parse_recurrence(f"every {settings.digest.weekday} {settings.digest.at}")
+        zone = ZoneInfo(keeper.timezone)
+        member_id = keeper.id
+
+        def times(
+            start: datetime, end: datetime, r: when.Recurrence = rule, z: ZoneInfo = zone
+        ) -> list[datetime]:
+            return r.between(start, end, z)
+
+        specs.append(
+            WeeklyJobSpec(
+                key=f"digest:{community.id}:{member_id}",
+                community_id=community.id,  # type: ignore[arg-type]
+                times=times,
+                make=lambda t, m=member_id: SendDigest(m, t),
+                grace=GRACE,
+                once_per_local_day=keeper.timezone,
+                since=max(community.created_at, keeper.joined_at),
+            )
+        )
+    return specs
+
+
+DIGEST = Verb(
+    "digest",
+    _parse,
+    usage="/cop digest [last-week|this-week|since-meeting]",
+    help="for keepers and conveners: the engagement digest (who took part, quiet voices, wins, "
+    "pledge figures, stories, polls); keepers also get it every week by private message",
+)
+
+FEATURE = Feature(
+    name="digest",
+    verbs=(DIGEST,),
+    handlers={ShowDigest: show_digest, SendDigest: send_digest},
+    jobs=collect_jobs,
+)
+
+__all__ = ["FEATURE", "build_digest", "chart_for"]
