@@ -1,0 +1,40 @@
+"""Slack: Socket Mode or HTTP through Bolt (AsyncApp); Block Kit out; manifest and doctor."""
+
+from __future__ import annotations
+
+import argparse
+
+from adapters.registry import AdapterUnavailable
+from bot.config import Settings
+
+from .adapter import SlackAdapter
+from .doctor import doctor
+from .manifest import manifest, manifest_yaml
+from .platform import SlackPlatform
+
+DEFAULT_HTTP_PORT = 3000
+
+
+def make_adapter(settings: Settings, args: argparse.Namespace) -> SlackAdapter:
+    """Socket Mode when SLACK_APP_TOKEN is set and no --http-port is given; else HTTP."""
+    if not settings.slack_bot_token:
+        raise AdapterUnavailable("Slack needs SLACK_BOT_TOKEN in the environment")
+    http_port = getattr(args, "http_port", None)
+    if http_port is None and settings.slack_app_token:
+        return SlackAdapter(settings, mode="socket")
+    if not settings.slack_signing_secret:
+        raise AdapterUnavailable(
+            "Slack over HTTP needs SLACK_SIGNING_SECRET in the environment "
+            "(or set SLACK_APP_TOKEN to use Socket Mode, which needs no public URL)"
+        )
+    return SlackAdapter(settings, mode="http", http_port=http_port or DEFAULT_HTTP_PORT)
+
+
+__all__ = [
+    "SlackAdapter",
+    "SlackPlatform",
+    "doctor",
+    "make_adapter",
+    "manifest",
+    "manifest_yaml",
+]

@@ -1,0 +1,486 @@
+"""The Slack adapter: Bolt (AsyncApp) in, the core in the middle, Block Kit out.
+
+Every listener acknowledges first (Slack wants an answer within 3 seconds) and hands the
+rest to a background task: translate the payload to an `Inbound`, let the core handle it
+(in a worker thread, so a slow database never holds up other acknowledgements), then show
+the core's private answer: an ephemeral message (via the response_url or
+chat.postEphemeral), a modal (views.open with the trigger_id), or a direct message.
+
+Slack retries events it thinks were lost; each delivery carries its event id (or, for
+commands, buttons and forms, its trigger id) to the core, which records it and acts once,
+across replicas.
+
+Two ways in: Socket Mode (an app-level token; no public URL) or HTTP (`POST /slack/events`
+for events, commands and interactivity, `GET /healthz`), with Slack's signature checked
+on every request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
+from typing import Any, Literal
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.bootstrap import App
+from bot.commands import Inbound
+from bot.config import Settings
+from bot.messages import OutMessage, Response, Section
+
+from . import translate as t
+from .platform import SlackPlatform
+from .render import FormTooBig, render_form, render_message, view_blocks
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["socket", "http"]
+DEFAULT_API_URL = "https://slack.com/api/"
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_RESPONSE_PAGES = 5  # a response_url takes at most 5 messages
+NAME_CACHE = 10_000
+STOP_GRACE = 10.0
+#: What the Home tab asks the core, in order, as the person opening it.
+HOME_ASKS = ("/cop me", "/cop pledges", "/cop digest")
+HOME_INTRO = OutMessage(
+    title="copbot",
+    sections=(
+        Section(
+            text="copbot keeps our community of practice going between meetings. "
+            "Type /cop help in your community's channel to see what it can do."
+        ),
+    ),
+)
+
+
+#: Work listeners hand over while a request is being answered: started only once Slack
+#: has its acknowledgement, so the work never delays the acknowledgement itself.
+_after_ack: ContextVar[list[Coroutine[Any, Any, None]] | None] = ContextVar(
+    "copbot_after_ack", default=None
+)
+
+
+def api_url(settings: Settings) -> str:
+    """Slack's Web API base URL (SLACK_API_URL overrides it, e.g. for a proxy or tests)."""
+    url = settings.slack_api_url or DEFAULT_API_URL
+    return url if url.endswith("/") else url + "/"
+
+
+class SlackAdapter:
+    """Serves copbot's Slack communities through Bolt, in Socket Mode or over HTTP."""
+
+    name = "slack"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        mode: Mode,
+        http_port: int = 3000,
+        http_host: str = "0.0.0.0",
+        platform_clock: Callable[[], float] | None = None,
+        core_threads: int = 0,
+    ) -> None:
+        self.settings = settings
+        #: 0: the core runs on the event loop (fastest for SQLite, one writer anyway);
+        #: N: in N worker threads, so a slow database never delays acknowledgements.
+        self.core_threads = core_threads
+        self.mode = mode
+        self.http_host = http_host
+        self.http_port = http_port
+        self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=api_url(settings))
+        self.platform = (
+            SlackPlatform(self.client, now=platform_clock)
+            if platform_clock
+            else SlackPlatform(self.client)
+        )
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=settings.slack_signing_secret or "",
+            process_before_response=True,  # we ack first ourselves, then work in a task
+            name="copbot",
+        )
+        self._listen(self.bolt)
+        self._app: App | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+        self._socket: Any = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._names: OrderedDict[str, str] = OrderedDict()
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    async def start(self, app: App) -> None:
+        """Connect (Socket Mode) or start listening (HTTP)."""
+        self._app = app
+        if self.core_threads:
+            self._executor = ThreadPoolExecutor(self.core_threads, thread_name_prefix="copbot")
+        self._session = aiohttp.ClientSession()
+        self.client.session = self._session
+        if self.mode == "socket":
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            adapter = self
+
+            class AckFirst(AsyncSocketModeHandler):  # type: ignore[misc]
+                async def handle(self, client: Any, req: Any) -> None:
+                    await adapter._acknowledge_then_work(super().handle(client, req))
+
+            self._socket = AckFirst(
+                self.bolt, self.settings.slack_app_token, web_client=self.client
+            )
+            await self._socket.connect_async()
+        else:
+            self._runner = web.AppRunner(self.web_app(), access_log=None)
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.http_host, self.http_port)
+            await site.start()
+            sockets = getattr(site._server, "sockets", None) or []
+            if sockets:
+                self.http_port = sockets[0].getsockname()[1]
+            log.warning(
+                "Slack HTTP endpoint: POST %s on port %d (health: %s)",
+                EVENTS_PATH,
+                self.http_port,
+                HEALTH_PATH,
+            )
+
+    async def stop(self) -> None:
+        """Finish what is in flight (briefly), then disconnect."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.settle(), STOP_GRACE)
+        if self._socket is not None:
+            with contextlib.suppress(Exception):
+                await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+
+    async def settle(self) -> None:
+        """Wait until every interaction received so far has been handled and answered."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def web_app(self) -> web.Application:
+        """The HTTP endpoints: POST /slack/events (all of Slack's requests), GET /healthz."""
+        web_app = web.Application()
+        web_app.router.add_post(EVENTS_PATH, self._http_events)
+        web_app.router.add_get(HEALTH_PATH, self._http_health)
+        return web_app
+
+    async def _http_events(self, request: web.Request) -> web.Response:
+        async def answer() -> web.Response:
+            bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+            response = await to_aiohttp_response(bolt_response)
+            await response.prepare(request)
+            await response.write_eof()  # Slack has its acknowledgement now
+            return response
+
+        return await self._acknowledge_then_work(answer())
+
+    async def _acknowledge_then_work(self, acknowledge: Coroutine[Any, Any, Any]) -> Any:
+        """Run `acknowledge` (Bolt and the answer to Slack); only then start the work that
+        the listeners handed over."""
+        pending: list[Coroutine[Any, Any, None]] = []
+        token = _after_ack.set(pending)
+        try:
+            result = await acknowledge
+        except BaseException:
+            for work in pending:
+                work.close()
+            raise
+        finally:
+            _after_ack.reset(token)
+        for work in pending:
+            self._start(work)
+        return result
+
+    async def _http_health(self, _request: web.Request) -> web.Response:
+        return web.json_response({"ok": self._app is not None})
+
+    # ---- listeners: acknowledge, then work in the background ---------------------------
+
+    def _listen(self, bolt: AsyncApp) -> None:
+        bolt.command(t.COMMAND)(self._on_command)
+        bolt.action(re.compile(r"^copbot:"))(self._on_action)
+        bolt.view(re.compile(r"^copbot:"))(self._on_view)
+        bolt.event("app_home_opened")(self._on_home)
+        bolt.event("reaction_added")(self._on_reaction)
+        bolt.event("member_joined_channel")(self._on_join)
+
+    async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._command(body))
+
+    async def _on_action(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._action(body))
+
+    async def _on_view(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._view(body))
+
+    async def _on_home(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._home(body))
+
+    async def _on_reaction(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        self._spawn(self._reaction(body))
+
+    async def _on_join(self, ack: Any, body: dict[str, Any], context: Any) -> None:
+        await ack()
+        self._spawn(self._join(body, context.get("bot_user_id")))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        pending = _after_ack.get()
+        if pending is not None:
+            pending.append(work)
+        else:
+            self._start(work)
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(self._guarded(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _guarded(self, work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("a Slack interaction failed after it was acknowledged")
+
+    # ---- the work ------------------------------------------------------------------------
+
+    async def _command(self, body: dict[str, Any]) -> None:
+        name = await self.display_name(str(body["user_id"]), body.get("user_name"))
+        inbound = t.command_inbound(body, name)
+        response = await self.handle(inbound)
+        await self._answer(
+            response,
+            user_id=inbound.actor.user_id,
+            channel_id=body.get("channel_id"),
+            response_url=body.get("response_url"),
+            trigger_id=body.get("trigger_id"),
+        )
+
+    async def _action(self, body: dict[str, Any]) -> None:
+        user = body["user"]
+        name = await self.display_name(str(user["id"]), user.get("username") or user.get("name"))
+        for action in body.get("actions") or []:
+            inbound = t.action_inbound(body, action, name)
+            if inbound is None:
+                continue
+            response = await self.handle(inbound)
+            channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+                "channel_id"
+            )
+            await self._answer(
+                response,
+                user_id=inbound.actor.user_id,
+                channel_id=channel,
+                response_url=body.get("response_url"),
+                trigger_id=body.get("trigger_id"),
+            )
+
+    async def _view(self, body: dict[str, Any]) -> None:
+        user = body["user"]
+        name = await self.display_name(str(user["id"]), user.get("username") or user.get("name"))
+        found = t.view_inbound(body, name)
+        if found is None:
+            return
+        inbound, channel = found
+        response = await self.handle(inbound)
+        await self._answer(
+            response,
+            user_id=inbound.actor.user_id,
+            channel_id=channel,
+            response_url=None,
+            trigger_id=body.get("trigger_id"),
+        )
+
+    async def _reaction(self, body: dict[str, Any]) -> None:
+        event = body.get("event") or {}
+        if event.get("reaction") != t.WIN_REACTION or not event.get("user"):
+            return
+        name = await self.display_name(str(event["user"]))
+        inbound = t.reaction_inbound(body, name)
+        if inbound is None:
+            return
+        response = await self.handle(inbound)
+        await self._answer(
+            response,
+            user_id=inbound.actor.user_id,
+            channel_id=(event.get("item") or {}).get("channel"),
+            response_url=None,
+            trigger_id=None,
+        )
+
+    async def _join(self, body: dict[str, Any], bot_user_id: str | None) -> None:
+        event = body.get("event") or {}
+        if not event.get("user") or event.get("user") == bot_user_id:
+            return
+        name = await self.display_name(str(event["user"]))
+        inbound = t.join_inbound(body, name, bot_user_id)
+        if inbound is None:
+            return
+        response = await self.handle(inbound)
+        if response.message is not None:
+            await self._tell(response.message, inbound.actor.user_id, None, None)
+
+    async def _home(self, body: dict[str, Any]) -> None:
+        event = body.get("event") or {}
+        if event.get("tab", "home") != "home" or not event.get("user"):
+            return
+        user_id = str(event["user"])
+        view = {"type": "home", "blocks": view_blocks(await self.home_messages(user_id))}
+        try:
+            await self.client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as error:
+            log.warning("could not publish the Home tab: %s", error.response.get("error"))
+
+    async def home_messages(self, user_id: str) -> list[OutMessage]:
+        """What the Home tab shows: the core's answers to HOME_ASKS, asked as this person.
+
+        Asks only for verbs the core offers. The first answer is always shown (for someone
+        not yet in a community it says how to start); later ones only if they are titled
+        answers, not refusals (e.g. the digest, for keepers only).
+        """
+        assert self._app is not None
+        name = await self.display_name(user_id)
+        verbs = self._app.bus.router.verbs
+        messages = [HOME_INTRO]
+        for index, text in enumerate(HOME_ASKS):
+            if text.split()[1] not in verbs:
+                continue
+            response = await self.handle(Inbound(t.actor(user_id, name, None), "text", text=text))
+            message = response.message
+            if message is not None and (index == 0 or message.title):
+                messages.append(message)
+        return messages
+
+    async def handle(self, inbound: Inbound) -> Response:
+        """Let the core handle one interaction (in a worker thread), then wake the outbox."""
+        assert self._app is not None
+        if self._executor is None:
+            return self._app.handle(inbound)
+        loop = asyncio.get_running_loop()
+        response = await loop.run_in_executor(self._executor, self._app.bus.handle, inbound)
+        self._app.dispatcher.wake()
+        return response
+
+    async def display_name(self, user_id: str, fallback: str | None = None) -> str:
+        """The person's display name (users.info, cached), else the payload's name."""
+        cached = self._names.get(user_id)
+        if cached is not None:
+            return cached
+        name = ""
+        try:
+            found = await self.client.users_info(user=user_id)
+            user = found.get("user") or {}
+            profile = user.get("profile") or {}
+            name = (
+                profile.get("display_name")
+                or profile.get("real_name")
+                or user.get("real_name")
+                or user.get("name")
+                or ""
+            )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            log.info("users.info failed for %s: %s", user_id, error)
+            return fallback or user_id
+        name = name.strip()[:100] or fallback or user_id
+        self._names[user_id] = name
+        if len(self._names) > NAME_CACHE:
+            self._names.popitem(last=False)
+        return name
+
+    # ---- answering the person who acted ------------------------------------------------
+
+    async def _answer(
+        self,
+        response: Response,
+        *,
+        user_id: str,
+        channel_id: str | None,
+        response_url: str | None,
+        trigger_id: str | None,
+    ) -> None:
+        message = response.message
+        if response.form is not None:
+            problem = await self._open_form(response, channel_id, trigger_id)
+            if problem:
+                message = OutMessage(sections=(Section(text=problem),))
+        if message is not None:
+            await self._tell(message, user_id, channel_id, response_url)
+
+    async def _open_form(
+        self, response: Response, channel_id: str | None, trigger_id: str | None
+    ) -> str | None:
+        """Open the core's form as a modal; a sentence for the person if it cannot be."""
+        assert response.form is not None
+        if not trigger_id:
+            return "Please use /cop in your community's channel to fill this in."
+        try:
+            view = render_form(response.form, t.community_channel(channel_id))
+            await self.client.views_open(trigger_id=trigger_id, view=view)
+        except FormTooBig:
+            return "Sorry, that form is too big to show in Slack."
+        except SlackApiError as error:
+            log.warning("views.open failed: %s", error.response.get("error"))
+            return "Sorry, the form didn't open in time. Please try again."
+        return None
+
+    async def _tell(
+        self, message: OutMessage, user_id: str, channel_id: str | None, response_url: str | None
+    ) -> None:
+        """Show `message` to one person only."""
+        pages = render_message(message)[:MAX_RESPONSE_PAGES]
+        for page in pages:
+            try:
+                if response_url:
+                    await self._post_response_url(response_url, page.text, page.blocks)
+                elif t.community_channel(channel_id) is not None:
+                    await self.client.chat_postEphemeral(
+                        channel=channel_id, user=user_id, text=page.text, blocks=page.blocks
+                    )
+                else:
+                    channel = await self.platform.dm_channel(user_id)
+                    await self.client.chat_postMessage(
+                        channel=channel, text=page.text, blocks=page.blocks
+                    )
+            except Exception as error:
+                log.warning("could not answer %s privately: %s", user_id, error)
+                return
+
+    async def _post_response_url(self, url: str, text: str, blocks: list[Any]) -> None:
+        assert self._session is not None
+        body = {
+            "response_type": "ephemeral",
+            "replace_original": False,
+            "text": text,
+            "blocks": blocks,
+        }
+        async with self._session.post(url, json=body) as reply:
+            if reply.status >= 400:
+                raise RuntimeError(f"response_url answered HTTP {reply.status}")
