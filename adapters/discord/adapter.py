@@ -1,0 +1,292 @@
+"""The Discord adapter: discord.py's client in, the core's Inbound out, replies rendered back.
+
+Slash commands, button presses and form submissions all take one road (`_respond`): the
+core handles the Inbound in a worker thread; if it answers within the acknowledgement
+budget the reply goes straight back (a private message, or a modal for a form), otherwise
+the interaction is deferred first and the answer follows. Buttons are routed by their
+custom_id (a DynamicItem) and forms by the modal's custom_id, so both keep working after a
+restart. Private messages copbot could not deliver are shown with the person's next reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from bot import notices
+from bot.bootstrap import App
+from bot.commands import Actor, Inbound
+from bot.messages import OutMessage, Response, say
+
+from . import render
+from .commands import build_group
+from .platform import DiscordPlatform
+
+log = logging.getLogger(__name__)
+
+#: Discord wants a first answer within 3 s; past this the interaction is deferred.
+ACK_BUDGET = 2.0
+LEGACY_MENTION = re.compile(r"<@!(\d+)>")
+SLOW_FORM = "Sorry, that took me a moment: please press the button again to open the form."
+BROKEN_FORM = "Sorry, I can't show that form on Discord. Please use the /cop command instead."
+DONE = "Done."
+
+
+def normalise(text: str) -> str:
+    """Discord's legacy nickname mentions <@!123> become <@123>, as the core expects."""
+    return LEGACY_MENTION.sub(r"<@\1>", text)
+
+
+def actor_of(interaction: discord.Interaction) -> Actor:
+    """Who acted, and in which community channel (a thread counts as its parent channel)."""
+    channel_id: str | None = None
+    if interaction.guild_id is not None:
+        channel = interaction.channel
+        if isinstance(channel, discord.Thread) and channel.parent_id:
+            channel_id = str(channel.parent_id)
+        elif interaction.channel_id is not None:
+            channel_id = str(interaction.channel_id)
+    user = interaction.user
+    return Actor("discord", str(user.id), user.display_name, channel_id)
+
+
+class CopButton(discord.ui.DynamicItem[discord.ui.Button], template=render.BUTTON_ID):
+    """Every copbot button, whatever message it is on: its custom_id says what to do."""
+
+    def __init__(self, item: discord.ui.Button, action: str, value: str) -> None:
+        super().__init__(item)
+        self.action, self.value = action, value
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> CopButton:
+        assert isinstance(item, discord.ui.Button)
+        return cls(item, match["action"], match["value"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        client = interaction.client
+        assert isinstance(client, CopClient)
+        inbound = Inbound(
+            actor_of(interaction),
+            "button",
+            action=self.action,
+            value=self.value,
+            event_id=f"i{interaction.id}",
+        )
+        await client.adapter.respond(interaction, inbound)
+
+
+class CopClient(discord.Client):
+    """discord.py's client with copbot's commands, buttons and forms; no privileged intent."""
+
+    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
+        intents = discord.Intents.default()
+        intents.members = intents.presences = intents.message_content = False
+        options.setdefault("max_ratelimit_timeout", 30.0)
+        super().__init__(
+            intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options
+        )
+        self.adapter = adapter
+        self.tree = app_commands.CommandTree(self)
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(CopButton)
+        self.tree.add_command(build_group(self.adapter.app.bus.router, self.adapter.on_command))
+        await self.adapter.sync_commands(self.tree)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
+        found = render.FORM_ID.fullmatch(str(data.get("custom_id", "")))
+        if found is None:
+            return
+        inbound = Inbound(
+            actor_of(interaction),
+            "form",
+            form_id=found["form"],
+            metadata=found["meta"],
+            values=tuple(render.submitted_values(data.get("components", []))),
+            event_id=f"i{interaction.id}",
+        )
+        await self.adapter.respond(interaction, inbound)
+
+
+class DiscordAdapter:
+    """Connects copbot to Discord (runtime.Adapter)."""
+
+    name = "discord"
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        guild_id: int | None = None,
+        ack_budget: float = ACK_BUDGET,
+        workers: int = 1,
+        client_options: dict[str, Any] | None = None,
+    ) -> None:
+        self._token = token
+        self.guild_id = guild_id
+        self.ack_budget = ack_budget
+        self._executor = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="copbot-discord"
+        )
+        self._client_options = dict(client_options or {})
+        self.platform = DiscordPlatform(self)
+        self.client: CopClient | None = None
+        self.logged_in = asyncio.Event()
+        self._app: App | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def app(self) -> App:
+        assert self._app is not None, "the adapter has not been started"
+        return self._app
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    async def start(self, app: App) -> None:
+        """Log in (syncing /cop), connect to the gateway, return once the session is up."""
+        self._app = app
+        self.client = CopClient(self, **self._client_options)
+        await self.client.login(self._token)
+        self.logged_in.set()
+        connected = self.client.wait_for("connect")
+        self._task = asyncio.create_task(self.client.connect(reconnect=True), name="copbot-discord")
+        waiting = asyncio.ensure_future(connected)
+        done, _ = await asyncio.wait({self._task, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        if self._task in done:
+            waiting.cancel()
+            self._task.result()  # raise why the connection ended
+            raise ConnectionError("the Discord gateway closed before the session started")
+
+    async def stop(self) -> None:
+        """Disconnect."""
+        self.logged_in.clear()
+        if self.client is not None:
+            await self.client.close()
+        if self._task is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await self._task
+        self._executor.shutdown(wait=False)
+
+    async def sync_commands(self, tree: app_commands.CommandTree) -> None:
+        """Register /cop: on one server at once (development), or everywhere (production)."""
+        try:
+            if self.guild_id is not None:
+                guild = discord.Object(self.guild_id)
+                tree.copy_global_to(guild=guild)
+                synced = await tree.sync(guild=guild)
+                log.warning("registered /cop on Discord server %s", self.guild_id)
+            else:
+                synced = await tree.sync()
+                log.warning("registered /cop on every server (may take up to an hour to show)")
+            log.info("/cop has %d subcommands", len(synced[0].options) if synced else 0)
+        except discord.HTTPException as error:
+            log.error(
+                "could not register /cop (%s); is the bot invited with the "
+                "applications.commands scope? Buttons still work.",
+                error,
+            )
+
+    async def settled(self) -> None:
+        """Wait until every interaction under way has been answered (for tests)."""
+        await self._idle.wait()
+
+    # ---- interactions ----------------------------------------------------------------
+
+    async def on_command(self, interaction: discord.Interaction, text: str) -> None:
+        inbound = Inbound(
+            actor_of(interaction), "text", text=normalise(text), event_id=f"i{interaction.id}"
+        )
+        await self.respond(interaction, inbound)
+
+    async def respond(self, interaction: discord.Interaction, inbound: Inbound) -> None:
+        """Hand the interaction to the core and answer it in time, privately."""
+        self._busy += 1
+        self._idle.clear()
+        try:
+            await self._respond(interaction, inbound)
+        except Exception:
+            log.exception("could not answer a Discord %s interaction", inbound.kind)
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
+
+    def _handle(self, inbound: Inbound) -> tuple[Response, list[notices.Held]]:
+        """In a worker thread: the core's answer, and the person's held messages."""
+        app = self.app
+        response = app.bus.handle(inbound)
+        held: list[notices.Held] = []
+        if response.form is None:  # a modal can't carry them; the submission will
+            held = notices.take_held(app.engine, app.clock, self.name, inbound.actor.user_id)
+        return response, held
+
+    async def _respond(self, interaction: discord.Interaction, inbound: Inbound) -> None:
+        loop = asyncio.get_running_loop()
+        work = loop.run_in_executor(self._executor, self._handle, inbound)
+        deferred = False
+        try:
+            response, held = await asyncio.wait_for(asyncio.shield(work), self.ack_budget)
+        except TimeoutError:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            deferred = True
+            response, held = await work
+        self.app.dispatcher.wake()
+
+        messages: list[OutMessage] = []
+        if response.form is not None:
+            dialog = None if deferred else render.modal(response.form)
+            if dialog is not None:
+                await interaction.response.send_modal(dialog)
+                return
+            messages.append(say(SLOW_FORM if deferred else BROKEN_FORM))
+        elif response.message is not None:
+            messages.append(response.message)
+        messages += notices.introduce(held)
+        try:
+            await self._reply(interaction, messages, deferred)
+        except Exception:
+            notices.put_back(self.app.engine, held)
+            raise
+
+    async def _reply(
+        self, interaction: discord.Interaction, messages: list[OutMessage], deferred: bool
+    ) -> None:
+        quiet = discord.AllowedMentions.none()
+        if not messages:
+            if deferred:
+                await interaction.followup.send(DONE, ephemeral=True, allowed_mentions=quiet)
+            elif interaction.type is discord.InteractionType.application_command:
+                await interaction.response.send_message(
+                    DONE, ephemeral=True, allowed_mentions=quiet
+                )
+            else:
+                await interaction.response.defer()  # a button with nothing to say
+            return
+        for part in render.render(messages):
+            options: dict[str, Any] = {
+                "embeds": part.embeds,
+                "ephemeral": True,
+                "allowed_mentions": quiet,
+            }
+            view = part.view()
+            if view is not None:
+                options["view"] = view
+            if not interaction.response.is_done():
+                await interaction.response.send_message(**options)
+            else:
+                await interaction.followup.send(**options)
