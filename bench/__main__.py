@@ -5,11 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 
-from bench import checkin_cycle
+from bench import checkin_cycle, digest, fanout, identifiers, slack_path, startup
 
 #: name -> entry point taking the benchmark's own command-line options.
 BENCHMARKS: dict[str, Callable[[Sequence[str]], int]] = {
     "checkin": checkin_cycle.main,
+    "digest": digest.main,
+    "identifiers": identifiers.main,
+    "slack": slack_path.main,
+    "fanout": fanout.main,
+    "startup": startup.main,
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -52,7 +52,8 @@ class App:
         now = self.clock.now()
         start = self.cursor or now - STARTUP_LOOKBACK
         report = self.timeline.run_due(start, now)
-        self.cursor = now
+        retry = report.retry_from - timedelta(microseconds=1) if report.retry_from else now
+        self.cursor = min(now, retry)
         self.dispatcher.wake()
         return report
 
@@ -70,7 +71,7 @@ class App:
             now = clock.now()
             candidates = [
                 t
-                for t in (self.timeline.next_due(now, to), self.dispatcher.next_due())
+                for t in (self.timeline.next_due(now, to), self.dispatcher.next_due(now))
                 if t is not None and now < t <= to
             ]
             if not candidates:
@@ -91,6 +92,7 @@ def _merge(total: RunReport, part: RunReport) -> None:
     total.ran += part.ran
     total.missed += part.missed
     total.already += part.already
+    total.failed += part.failed
 
 
 def build_app(

@@ -16,6 +16,7 @@ from bot.context import Context
 from bot.domain import when
 from bot.errors import UserError
 from bot.messages import Response, say
+from bot.pinning import pin_response, unpin
 from bot.router import Router
 from bot.storage.tables import Community, InboundEvent, Member
 from bot.storage.uow import UnitOfWork, UnitOfWorkFactory
@@ -66,15 +67,21 @@ class Bus:
             try:
                 if inbound.event_id is not None and not self._first_delivery(uow, inbound):
                     return Response()
-                community, member = self._community_for(uow, inbound.actor)
+                inbound, hint = unpin(inbound)
+                community, member = self._community_for(uow, inbound.actor, hint)
                 settings = self.settings_of(community)
                 command = self.router.parse(inbound, settings)
+                new = member is None
                 if member is None:
                     member = self._new_member(uow, community, settings, inbound.actor)
                 ctx = Context(uow, self._clock, self._secret, community, settings, member)
+                if new and not isinstance(command, c.Joined) and c.Joined in self.router.handlers:
+                    self.router.handlers[c.Joined](c.Joined(), ctx)  # a first use is a join
                 response = self.router.handler(command)(command, ctx)
                 uow.commit()
                 log.debug("handled %s", type(command).__name__)
+                if inbound.actor.channel_id is None:  # a DM: later clicks must find the way back
+                    response = pin_response(response, ctx.community_id)
                 return response
             except UserError as error:
                 uow.rollback()
@@ -106,10 +113,26 @@ class Bus:
             return False
         return True
 
-    def _community_for(self, uow: UnitOfWork, actor: c.Actor) -> tuple[Community, Member | None]:
-        """The community the actor is acting in, and their member record if they have one."""
+    def _community_for(
+        self, uow: UnitOfWork, actor: c.Actor, hint: int | None = None
+    ) -> tuple[Community, Member | None]:
+        """The community the actor is acting in, and their member record if they have one.
+        In a DM, `hint` (from a pinned button or form) names the community."""
         session = uow.session
-        if actor.channel_id is not None:
+        if actor.channel_id is None and hint is not None:
+            found = session.exec(
+                select(Community, Member)
+                .join(Member, col(Member.community_id) == col(Community.id))
+                .where(
+                    col(Community.id) == hint,
+                    Community.platform == actor.platform,
+                    Member.platform_user_id == actor.user_id,
+                )
+            ).first()
+            if found is None:
+                raise UserError("That button isn't for you, or it is out of date.")
+            community, member = found
+        elif actor.channel_id is not None:
             row = session.exec(
                 _COMMUNITY_AND_MEMBER,
                 params={"p": actor.platform, "c": actor.channel_id, "user": actor.user_id},

@@ -21,13 +21,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "action", None):
         parser.print_help()
         return 2
+    if getattr(args, "without_settings", False):
+        return int(args.action(None, args) or 0)
     try:
         settings = load_settings(args.config)
     except ConfigError as error:
+        text = str(error).removeprefix(f"{args.config}: ")
         print(
-            f"copbot: {args.config}: {error}"
-            if "\n" not in str(error)
-            else f"copbot: {args.config}:\n{error}",
+            f"copbot: {args.config}: {text}"
+            if "\n" not in text
+            else f"copbot: {args.config}:\n{text}",
             file=sys.stderr,
         )
         return 2
@@ -46,7 +49,31 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="start copbot (the console workspace when no tokens are set)")
     run.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
+    run.add_argument(
+        "--platform",
+        choices=("slack", "discord"),
+        help="serve only the communities on this platform (default: every platform)",
+    )
+    run.add_argument(
+        "--http-port",
+        type=int,
+        help="Slack over HTTP on this port (default: Socket Mode if SLACK_APP_TOKEN is set, "
+        "else HTTP on 3000)",
+    )
+    run.add_argument("--guild-id", help="Discord: register /cop on this server at once (testing)")
     run.set_defaults(action=_run)
+
+    slack = sub.add_parser("slack", help="Slack set-up helpers")
+    slack_sub = slack.add_subparsers(title="slack commands")
+    slack_manifest = slack_sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
+    slack_manifest.add_argument(
+        "--http-url", help="copbot's public URL for HTTP mode (default: Socket Mode)"
+    )
+    slack_manifest.set_defaults(action=_slack_manifest, without_settings=True)
+
+    doctor = sub.add_parser("doctor", help="check tokens, scopes and channel membership")
+    doctor.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
+    doctor.set_defaults(action=_doctor)
 
     check = sub.add_parser("check-config", help="validate the settings file and say what it sets")
     check.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
@@ -57,7 +84,35 @@ def _parser() -> argparse.ArgumentParser:
     up = db_sub.add_parser("upgrade", help="apply the database migrations")
     up.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
     up.set_defaults(action=_db_upgrade)
+
+    export = sub.add_parser("export", help="export engagement figures for evaluation")
+    export.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
+    export.add_argument("--community", required=True, help="the community's name")
+    export.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.add_argument("--output", help="file to write (default: JSON to stdout, CSV to a zip)")
+    export.set_defaults(action=_export)
+
+    discord = sub.add_parser("discord", help="Discord helpers")
+    discord_sub = discord.add_subparsers(title="discord commands")
+    invite = discord_sub.add_parser("invite-url", help="print the link adding copbot to a server")
+    invite.add_argument("--application-id", help="default: DISCORD_APPLICATION_ID")
+    invite.add_argument("--guild-id", help="preselect this server (default: DISCORD_GUILD_ID)")
+    invite.set_defaults(action=_discord_invite_url, without_settings=True)
     return parser
+
+
+def _discord_invite_url(_settings: Settings | None, args: argparse.Namespace) -> int:
+    from adapters.discord.invite import main as print_invite_url
+
+    return print_invite_url(args)
+
+
+def _export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.features.export import run_cli
+
+    return run_cli(settings, args)
 
 
 def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
@@ -83,6 +138,11 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
 def _run(settings: Settings, args: argparse.Namespace) -> int:
     tokens = settings.platforms_with_tokens()
     needing = sorted({c.platform for c in settings.communities} - {"console"})
+    if getattr(args, "platform", None):
+        if args.platform not in needing:
+            print(f"copbot: no community in the settings is on {args.platform}.", file=sys.stderr)
+            return 2
+        needing = [args.platform]
     missing = [p for p in needing if p not in tokens]
     if missing:
         variables = {"slack": "SLACK_BOT_TOKEN", "discord": "DISCORD_BOT_TOKEN"}
@@ -117,6 +177,24 @@ def _serve_platforms(settings: Settings, args: argparse.Namespace, platforms: li
         return 2
     asyncio.run(serve(settings, adapters))
     return 0
+
+
+def _slack_manifest(_settings: object, args: argparse.Namespace) -> int:
+    from adapters.slack import manifest_yaml
+
+    print(manifest_yaml(args.http_url), end="")
+    return 0
+
+
+def _doctor(settings: Settings, _args: argparse.Namespace) -> int:
+    """Check each platform's set-up and say precisely what is missing."""
+    platforms = {c.platform for c in settings.communities} | settings.platforms_with_tokens()
+    if "slack" not in platforms:
+        print("Nothing to check: no community is on Slack (the console needs no set-up).")
+        return 0
+    from adapters.slack import doctor
+
+    return asyncio.run(doctor(settings))
 
 
 def _safe_url(url: str) -> str:

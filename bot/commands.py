@@ -29,6 +29,11 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Joined(Command):
+    """Someone joined the community's channel, or used copbot for the first time."""
+
+
+@dataclass(frozen=True)
 class ShowHelp(Command):
     topic: str | None = None
 
@@ -70,6 +75,7 @@ class ReplyToCheckIn(Command):
     text: str
     anonymous: bool = False
     checkin_id: int | None = None
+    confirmed: bool = False  # they saw the patient-identifier warning and chose to share
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,7 @@ class Inbound:
     """One interaction from a person, as an adapter hands it over."""
 
     actor: Actor
-    kind: Literal["text", "button", "form"]
+    kind: Literal["text", "button", "form", "join"]  # "join": they joined the channel
     text: str = ""
     action: str = ""
     value: str = ""

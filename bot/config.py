@@ -27,6 +27,9 @@ from pydantic import (
 )
 
 from bot.domain import when
+from bot.domain.identifiers import KINDS as IDENTIFIER_KINDS
+from bot.domain.identifiers import IdentifierKind
+from bot.domain.retention import parse_period
 
 Platform = Literal["console", "slack", "discord"]
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
@@ -39,7 +42,7 @@ class ConfigError(Exception):
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValueError(f"'{value}' is not a known timezone (try e.g. 'Europe/London')") from None
     return value
 
@@ -138,6 +141,7 @@ class MeetingSettings(_Strict):
     first: str | None = None
     every: Duration | None = None
     length: Duration = "2 hours"
+    remind_before: OptionalDuration = "2 days"
 
     @field_validator("dates")
     @classmethod
@@ -158,6 +162,77 @@ class MeetingSettings(_Strict):
         if (self.first is None) != (self.every is None):
             raise ValueError("give both 'first' and 'every' for recurring meetings, or neither")
         return self
+
+
+DEFAULT_NORMS: tuple[str, ...] = (
+    "We follow the Chatham House rule: share what was learned, never who said it.",
+    "One member, one voice: every role and every kind of experience counts the same.",
+    "Nothing that could identify a patient, or anyone we support, is shared here.",
+    "Successes, challenges and failures are all welcome: be kind and curious.",
+    "Taking part a little is still taking part; busy weeks happen.",
+)
+
+
+def _norms(values: tuple[str, ...]) -> tuple[str, ...]:
+    if len(values) > 20:
+        raise ValueError("at most 20 norms, please: keep them short enough to read")
+    for value in values:
+        if not value.strip() or len(value) > 300:
+            raise ValueError(f"each norm needs 1 to 300 characters: {value[:40]!r}")
+    return tuple(v.strip() for v in values)
+
+
+def _period(value: str | None) -> str | None:
+    if value is not None:
+        parse_period(value)
+    return value
+
+
+Period = Annotated[str | None, BeforeValidator(_off_is_none), AfterValidator(_period)]
+
+
+class WelcomeSettings(_Strict):
+    """A private welcome for each new member (when they join the channel or first use copbot)."""
+
+    enabled: bool = True
+
+
+class GuardSettings(_Strict):
+    """Before a member's words are posted, warn about likely patient identifiers."""
+
+    enabled: bool = True
+    checks: tuple[IdentifierKind, ...] = IDENTIFIER_KINDS
+
+
+class PledgeSettings(_Strict):
+    """Pledge follow-ups: a check at the midpoint (off by default) besides the due date."""
+
+    midpoint_check: bool = False
+
+
+class NewsletterSettings(_Strict):
+    """The between-meetings recap, posted midway between two meetings (local time `at`)."""
+
+    enabled: bool = True
+    title: str = Field("Between meetings", min_length=1, max_length=150)
+    intro: str = Field("A short look at what has happened since we last met.", max_length=1000)
+    at: ClockTime = "10:00"
+
+
+class DigestSettings(_Strict):
+    """The keepers' weekly digest, by DM on `weekday` at `at` in each keeper's own timezone."""
+
+    enabled: bool = True
+    weekday: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
+    at: ClockTime = "09:00"
+
+
+class PromptSettings(_Strict):
+    """Conversation starters when the channel has been quiet for `quiet_for` ("off": never)."""
+
+    quiet_for: OptionalDuration = "7 days"
 
 
 def _local_datetime(value: str) -> datetime:
@@ -181,6 +256,15 @@ class CommunitySettings(_Strict):
     words: Words = Words()
     checkin: CheckinSettings = CheckinSettings()
     meetings: MeetingSettings = MeetingSettings()
+    newsletter: NewsletterSettings = NewsletterSettings()
+    digest: DigestSettings = DigestSettings()
+    prompts: PromptSettings = PromptSettings()
+    retention: Duration = "90 days"
+    pledges: PledgeSettings = PledgeSettings()
+    norms: Annotated[tuple[str, ...], AfterValidator(_norms)] = DEFAULT_NORMS
+    welcome: WelcomeSettings = WelcomeSettings()
+    guard: GuardSettings = GuardSettings()
+    personal_data_retention: Period = None
 
     @field_validator("name")
     @classmethod
@@ -213,12 +297,20 @@ class Settings(_Strict):
     database_url: str = "sqlite:///copbot.db"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     outbox: OutboxSettings = OutboxSettings()
-    communities: tuple[CommunitySettings, ...] = Field(min_length=1)
+    communities: tuple[CommunitySettings, ...] = Field(default=(), validate_default=True)
     secret_key: str | None = None
     slack_bot_token: str | None = None
     slack_app_token: str | None = None
     slack_signing_secret: str | None = None
+    slack_api_url: str | None = None
     discord_bot_token: str | None = None
+
+    @field_validator("communities")
+    @classmethod
+    def _at_least_one(cls, value: tuple[CommunitySettings, ...]) -> tuple[CommunitySettings, ...]:
+        if not value:
+            raise ValueError("add at least one [[communities]] block")
+        return value
 
     @model_validator(mode="after")
     def _unique(self) -> Settings:
@@ -248,6 +340,7 @@ ENVIRONMENT = {
     "SLACK_BOT_TOKEN": "slack_bot_token",
     "SLACK_APP_TOKEN": "slack_app_token",
     "SLACK_SIGNING_SECRET": "slack_signing_secret",
+    "SLACK_API_URL": "slack_api_url",
     "DISCORD_BOT_TOKEN": "discord_bot_token",
 }
 SECRET_FIELDS = {
@@ -277,6 +370,12 @@ def parse_settings(raw: dict[str, Any], env: Mapping[str, str] | None = None) ->
     for key in SECRET_FIELDS & raw.keys():
         variable = next(k for k, v in ENVIRONMENT.items() if v == key)
         raise ConfigError(f"{key}: secrets belong in the environment ({variable}), not the file")
+    url = raw.get("database_url")
+    if isinstance(url, str) and _has_password(url):
+        raise ConfigError(
+            "database_url: a password belongs in the environment (COPBOT_DATABASE_URL), "
+            "not the file"
+        )
     data = dict(raw)
     for variable, field in ENVIRONMENT.items():
         if env.get(variable):
@@ -285,6 +384,13 @@ def parse_settings(raw: dict[str, Any], env: Mapping[str, str] | None = None) ->
         return Settings.model_validate(data)
     except ValidationError as error:
         raise ConfigError(describe(error)) from None
+
+
+def _has_password(url: str) -> bool:
+    """True for URLs like postgresql://user:secret@host/db."""
+    _, _, rest = url.partition("://")
+    credentials, at, _ = rest.rpartition("@")
+    return bool(at) and ":" in credentials
 
 
 def describe(error: ValidationError) -> str:

@@ -32,6 +32,20 @@ class Section(_Frozen):
     items: tuple[str, ...] = ()
 
 
+class Attachment(_Frozen):
+    """A file that goes with a message (e.g. a member's data export). Text content only;
+    a platform that cannot send files shows the message without it."""
+
+    filename: str
+    content: str
+    mime: str = "application/json"
+
+    @property
+    def size(self) -> int:
+        """Its size in bytes (UTF-8)."""
+        return len(self.content.encode())
+
+
 class OutMessage(_Frozen):
     """A whole message: title, sections, buttons and an optional small-print footer."""
 
@@ -39,6 +53,7 @@ class OutMessage(_Frozen):
     sections: tuple[Section, ...] = ()
     buttons: tuple[Button, ...] = ()
     footer: str | None = None
+    attachment: Attachment | None = None
 
     def as_text(self) -> str:
         """A plain-text rendering: the console's view and every platform's fallback."""
@@ -53,6 +68,8 @@ class OutMessage(_Frozen):
             lines.extend(f"  • {item}" for item in section.items)
         if self.footer:
             lines.append(self.footer)
+        if self.attachment:
+            lines.append(f"Attached: {self.attachment.filename} ({self.attachment.size:,} bytes)")
         return "\n".join(lines)
 
 

@@ -23,6 +23,17 @@ class RateLimited(DeliveryError):
         self.retry_after = retry_after
 
 
+class Unreachable(DeliveryError):
+    """The person cannot receive private messages from copbot (e.g. they closed their DMs).
+
+    Not retried: the dispatcher holds the message, and the adapter shows it to the person
+    privately the next time they use copbot (see bot.notices).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, transient=False)
+
+
 class ChatPlatform(Protocol):
     """What the dispatcher needs to deliver messages on one platform.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.commands import Command, Inbound, ShowHelp
+from bot.commands import Command, Inbound, Joined, ShowHelp
 from bot.config import CommunitySettings
 from bot.context import Context
 from bot.errors import UserError
@@ -33,6 +33,8 @@ class Router:
 
     def parse(self, inbound: Inbound, settings: CommunitySettings) -> Command:
         """Translate one interaction into a command, or raise a friendly UserError."""
+        if inbound.kind == "join":
+            return Joined()
         if inbound.kind == "button":
             parser = self.buttons.get(inbound.action)
             if parser is None:

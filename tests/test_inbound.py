@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.commands import Actor, Inbound
+from tests.conftest import START, community, make_settings
 
 
 async def test_the_same_event_delivered_four_times_acts_once(make_app, platform):
@@ -32,3 +35,38 @@ async def test_a_failed_event_can_be_retried(make_app, platform):
     # A refusal changed nothing, not even the record of the event: a retry is answered again.
     again = app.handle(Inbound(ana, "text", text="/cop checkin open", event_id="Ev9"))
     assert again.message is not None and "Only conveners" in again.message.as_text()
+
+
+async def test_a_button_in_a_private_message_finds_its_community(make_app, platform, person):
+    settings = make_settings(
+        community(),
+        community(name="pharmacy", channel="pharmacy", conveners=["cora"]),
+    )
+    app = make_app(settings)
+    cora_there = person(app, "Cora", channel="pharmacy")
+    ana_here, ana_there = person(app, "Ana"), person(app, "Ana", channel="pharmacy")
+    ana_here.cop("help")
+    ana_there.cop("help")
+    cora_there.cop("checkin open")  # only the pharmacy community has a check-in
+    await app.advance(START + timedelta(days=3, minutes=1))
+    [reminder] = platform.dms("ana")
+    share = reminder.message.buttons[0]
+    in_a_dm = Actor("console", "ana", "Ana", None)  # pressed in the private message
+    form = app.handle(Inbound(in_a_dm, "button", action=share.action, value=share.value)).form
+    assert form is not None, "the click should open the reply form"
+    answer = app.handle(
+        Inbound(
+            in_a_dm,
+            "form",
+            form_id=form.form_id,
+            metadata=form.metadata,
+            values=(("text", "Fewer repeat prescriptions lost"), ("share", "named")),
+        )
+    )
+    assert "saved" in answer.message.as_text()
+    assert "Fewer repeat" in ana_there.says("checkin")
+    assert "no check-in open" in ana_here.says("checkin")
+    # A pinned value can't be used to act in someone else's name or community.
+    stranger = Actor("console", "zed", "Zed", None)
+    refused = app.handle(Inbound(stranger, "button", action=share.action, value=share.value))
+    assert "isn't for you" in refused.message.as_text()

@@ -38,7 +38,7 @@ async def test_timers_fire_close_the_checkin_and_rearm(sqlite_engine):
         app.handle(Inbound(cora, "text", text="/cop checkin open"))
         scheduler.sync()
         ids = {job_id for job_id, _ in scheduler.jobs()}
-        assert ids == {RESYNC_JOB, "checkin-close:1", "checkin-remind:1"}
+        assert {RESYNC_JOB, "checkin-close:1", "checkin-remind:1"} <= ids
         remind_at = dict(scheduler.jobs())["checkin-remind:1"]
         assert remind_at is not None
         assert timedelta(minutes=59) < remind_at - datetime.now(UTC) <= timedelta(hours=1)
@@ -55,7 +55,8 @@ async def test_timers_fire_close_the_checkin_and_rearm(sqlite_engine):
         await app.dispatcher.drain()
         assert len(platform.titled("Our check-in has closed")) == 1
         ids = {job_id for job_id, _ in scheduler.jobs()}
-        assert ids == {RESYNC_JOB}  # the closed check-in's timers are gone
+        assert RESYNC_JOB in ids
+        assert not {i for i in ids if i.startswith("checkin-")}  # the closed one's are gone
         # Firing the same timer again (as a duplicate wake-up would) changes nothing.
         await scheduler.fire("checkin-close:1", datetime.now(UTC).isoformat())
         await app.dispatcher.drain()

@@ -159,3 +159,44 @@ def test_two_processes_on_postgres_claim_each_occurrence_once(postgres_engine):
     with Session(postgres_engine) as session:
         assert len(session.exec(select(CheckIn)).all()) == 1
     assert sum(len(opened(p)) for p in platforms) == 1
+
+
+async def test_a_close_missed_for_weeks_still_happens_once(make_app, clock, platform, person):
+    app = make_app()
+    person(app, "Cora").cop("checkin open")  # closes in 5 days
+    app.close()
+    clock.set(clock.now() + timedelta(days=30))  # copbot was down for a month
+    app = make_app()
+    report = app.run_due()
+    await app.dispatcher.drain()
+    assert report.ran == ["checkin-close:1@2026-12-06T09:00:00+00:00"]
+    assert len(platform.titled("Our check-in has closed")) == 1
+    app.run_due()
+    await app.dispatcher.drain()
+    assert len(platform.titled("Our check-in has closed")) == 1
+
+
+async def test_a_failing_job_does_not_stop_the_others_and_is_retried(
+    make_app, clock, platform, person, monkeypatch, caplog
+):
+    app = make_app(
+        make_settings(community(checkin={"open_for": "2 days", "remind_after": "1 day"}))
+    )
+    person(app, "Cora").cop("checkin open")  # closes Thu 3 Dec 09:00
+    real_run_job = app.bus.run_job
+    failures = []
+
+    def flaky(uow, community_id, command):
+        if type(command).__name__ == "RemindCheckIn" and not failures:
+            failures.append(command)
+            raise RuntimeError("the database blinked")
+        return real_run_job(uow, community_id, command)
+
+    monkeypatch.setattr(app.bus, "run_job", flaky)
+    with caplog.at_level(logging.ERROR, logger="bot.scheduling"):
+        await app.advance(datetime(2026, 12, 2, 9, 0, 30, tzinfo=UTC))  # reminder due 09:00
+    assert failures and any("will be retried" in r.getMessage() for r in caplog.records)
+    await app.advance(datetime(2026, 12, 2, 9, 2, tzinfo=UTC))
+    assert len(platform.titled("A gentle nudge")) == 1  # Cora, on the retry
+    await app.advance(datetime(2026, 12, 4, 10, 1, tzinfo=UTC))
+    assert len(platform.titled("Our check-in has closed")) == 1

@@ -16,6 +16,7 @@ Local wall-clock times are interpreted in the ``ZoneInfo`` given by the caller:
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -41,6 +42,12 @@ __all__ = [
 
 class WhenError(ValueError):
     """The user's text could not be read; the message is safe to show them as is."""
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """What the person typed, as quoted back to them: stripped, and shortened if long."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class _Invalid(Exception):
@@ -192,7 +199,7 @@ def _duration_parts(text: str) -> tuple[int, int] | None:
 
 def parse_duration(text: str) -> timedelta:
     """Read a positive length of time such as "3 days", "36 hours", "2w" or "1 day 3 hours"."""
-    original = text.strip()
+    original = _shown(text)
     s = re.sub(r"^an?\s+", "1 ", _normalise(text))
     if s.startswith("-"):
         raise WhenError(f"'{original}' is negative: please give a length of time like '3 days'.")
@@ -210,7 +217,7 @@ def parse_duration(text: str) -> timedelta:
 
 def parse_clock(text: str) -> time:
     """Read a wall-clock time such as "09:30", "9am", "2:30pm", "14:00", "noon"."""
-    original = text.strip()
+    original = _shown(text)
     try:
         return _clock(_normalise(text))
     except _Invalid as exc:
@@ -224,7 +231,7 @@ def parse_clock(text: str) -> time:
 
 def parse_quiet_hours(text: str) -> tuple[time, time]:
     """Read a daily window such as "20:00-08:00" or "22:00 to 06:00" as (start, end)."""
-    original = text.strip()
+    original = _shown(text)
     s = re.sub(r"^from\s+", "", _normalise(text))
     m = re.fullmatch(r"(.+?)\s*[-–—]\s*(.+)", s) or re.fullmatch(
         r"(.+?)\s+(?:to|until|till)\s+(.+)", s
@@ -279,6 +286,13 @@ def quiet_hours_end(at: datetime, tz: ZoneInfo, start: time, end: time) -> datet
 _WEEK_EPOCH = date(1970, 1, 5)  # a Monday
 
 
+@functools.lru_cache(maxsize=1024)
+def _cron_trigger(cron: str, tz: ZoneInfo) -> CronTrigger:
+    """Triggers are read-only once built: reading the crontab again for every schedule's
+    every look-up was a third of start-up time with 10,000 nudges."""
+    return CronTrigger.from_crontab(cron, timezone=tz)
+
+
 @dataclass(frozen=True)
 class Recurrence:
     """A repeating local wall-clock schedule.
@@ -296,7 +310,7 @@ class Recurrence:
     week_parity: int = 0
 
     def _trigger(self, tz: ZoneInfo) -> CronTrigger:
-        return CronTrigger.from_crontab(self.cron, timezone=tz)
+        return _cron_trigger(self.cron, tz)
 
     def _in_cycle(self, fire: datetime, tz: ZoneInfo) -> bool:
         if self.interval_weeks == 1:
@@ -429,7 +443,7 @@ def parse_recurrence(text: str) -> Recurrence:
     "every other tuesday ..."). Two-weekly rules fire in even ISO weeks unless the phrase says
     "odd weeks" (or "even weeks"). Times are local wall-clock times.
     """
-    original = text.strip()
+    original = _shown(text)
     s = _normalise(text)
     cron = re.fullmatch(r"cron\s*:?\s*(.*)", s)
     if cron:
@@ -492,7 +506,7 @@ def parse_schedule(text: str) -> Recurrence | AfterMeeting:
 
     The time after a meeting defaults to 10:00 local.
     """
-    original = text.strip()
+    original = _shown(text)
     s = _normalise(text)
     if s.startswith(("every", "cron")):
         return parse_recurrence(text)
@@ -625,7 +639,7 @@ def parse_moment(
     before ``now`` is an error.
     """
     _require_aware(now, "now")
-    original = text.strip()
+    original = _shown(text)
     s = _normalise(text)
     s = re.sub(r"^(?:by|on|at|until|till)\s+", "", s)
     s = re.sub(r"(\d{4}-\d{1,2}-\d{1,2})t(\d)", r"\1 \2", s)

@@ -5,9 +5,49 @@ To add a capability, write a module exporting `FEATURE` and list it here.
 
 from __future__ import annotations
 
-from bot.features import admin, checkins, members
+from bot.features import (
+    admin,
+    checkins,
+    closing,
+    digest,
+    export,
+    guard,
+    meetings,
+    members,
+    mydata,
+    newsletter,
+    nudges,
+    planners,
+    pledges,
+    polls,
+    problems,
+    prompts,
+    stories,
+    welcome,
+    wins,
+)
 from bot.features.base import Feature
 
-FEATURES: tuple[Feature, ...] = (checkins.FEATURE, members.FEATURE, admin.FEATURE)
+FEATURES: tuple[Feature, ...] = (
+    checkins.FEATURE,
+    members.FEATURE,
+    admin.FEATURE,
+    wins.FEATURE,
+    pledges.FEATURE,
+    problems.FEATURE,
+    polls.FEATURE,
+    meetings.FEATURE,
+    nudges.FEATURE,
+    prompts.FEATURE,
+    newsletter.FEATURE,
+    closing.FEATURE,
+    welcome.FEATURE,
+    planners.FEATURE,
+    mydata.FEATURE,
+    guard.FEATURE,
+    digest.FEATURE,
+    stories.FEATURE,
+    export.FEATURE,
+)
 
 __all__ = ["FEATURES", "Feature"]

@@ -7,6 +7,7 @@ to those who have not replied; at close a summary is posted in the channel.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,8 @@ from bot.domain.members import deliver_at
 from bot.domain.text import clean_text, short
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, split_id, usage_error
+from bot.features.guard import guard_text
+from bot.features.wins import offer_success_wins
 from bot.messages import Choice, Form, FormField, OutMessage, Response, Section, say
 from bot.scheduling import JobSpec, at, each
 from bot.storage.tables import CheckIn, CheckInReply, CheckInSkip, Community, Meeting, Member
@@ -136,6 +139,7 @@ def _close(checkin: CheckIn, ctx: Context) -> None:
     responders = len({r.author_key for r in replies})
     message = rules.summary(checkin, replies, names, member_count, responders, ctx.settings.words)
     _post(ctx, f"checkin:{checkin.id}:summary", message)
+    offer_success_wins(ctx, replies)
 
 
 def remind_checkin(cmd: c.RemindCheckIn, ctx: Context) -> Response:
@@ -248,6 +252,10 @@ def reply(cmd: c.ReplyToCheckIn, ctx: Context) -> Response:
     word = rules.kind_word(ctx.settings.words, cmd.kind)
     text = clean_text(cmd.text, what=f"Your {word}")
     checkin = _checkin_for(ctx, cmd.checkin_id)
+    resend = replace(cmd, checkin_id=checkin.id)
+    held = guard_text(ctx, text, confirmed=cmd.confirmed, resend=resend)
+    if held is not None:  # it may identify a patient: the member edits or confirms first
+        return held
     assert checkin.id is not None and member.id is not None
     key = rules.author_key(ctx.secret, checkin.id, member.id)
     session = ctx.uow.session
@@ -444,6 +452,7 @@ def collect_jobs(uow: UnitOfWork, settings_of: object) -> list[JobSpec]:
                 key=f"checkin-close:{checkin_id}",
                 community_id=checkin.community_id,
                 times=at(checkin.closes_at),
+                catch_up=True,
                 make=lambda _t, i=checkin_id: c.CloseCheckIn(checkin_id=i),
             )
         )

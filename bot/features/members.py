@@ -15,6 +15,7 @@ from bot.domain import when
 from bot.domain.text import short
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, mention, usage_error
+from bot.features.mydata import audit
 from bot.messages import OutMessage, Response, Section, say
 from bot.storage.tables import Member
 
@@ -50,7 +51,7 @@ def update_profile(cmd: c.UpdateProfile, ctx: Context) -> Response:
     if cmd.timezone is not None:
         try:
             ZoneInfo(cmd.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise UserError(
                 f"'{short(cmd.timezone, 60)}' is not a timezone I know. Use a name like "
                 "Europe/London or America/New_York."
@@ -120,6 +121,7 @@ def set_role(cmd: c.SetRole, ctx: Context) -> Response:
     else:
         target.is_keeper = True
     ctx.uow.session.add(target)
+    audit(ctx, f"role: {cmd.role}", target.id)
     return Response(message=say(f"{target.display_name} is now a {cmd.role}."))
 
 

@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
-from bot.storage import tables, tables_momentum, tables_polls, tables_wins
+from bot.storage import (
+    tables,
+    tables_momentum,
+    tables_polls,
+    tables_stories,
+    tables_trust,
+    tables_wins,
+)
 
-__all__ = ["tables", "tables_momentum", "tables_polls", "tables_wins"]
+__all__ = [
+    "tables",
+    "tables_momentum",
+    "tables_polls",
+    "tables_stories",
+    "tables_trust",
+    "tables_wins",
+]
