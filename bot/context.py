@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.clock import Clock
 from bot.config import CommunitySettings
+from bot.domain.members import deliver_at
 from bot.errors import UserError
+from bot.messages import OutMessage
 from bot.storage.tables import Activity, Community, Member
 from bot.storage.uow import UnitOfWork
 
@@ -53,4 +56,31 @@ class Context:
                 "kind": kind,
                 "at": self.clock.now(),
             },
+        )
+
+    def post(self, key: str, message: OutMessage) -> None:
+        """Post `message` in the community's channel (once per `key`)."""
+        self.uow.enqueue(
+            key,
+            message,
+            platform=self.community.platform,
+            created_at=self.clock.now(),
+            community_id=self.community_id,
+            channel_id=self.community.channel_id,
+        )
+
+    def dm(
+        self, member: Member, key: str, message: OutMessage, *, expires_at: datetime | None = None
+    ) -> None:
+        """Send `member` a private message (once per `key`), after their quiet hours."""
+        now = self.clock.now()
+        self.uow.enqueue(
+            key,
+            message,
+            platform=self.community.platform,
+            created_at=now,
+            community_id=self.community_id,
+            user_id=member.platform_user_id,
+            not_before=deliver_at(member, now),
+            expires_at=expires_at,
         )

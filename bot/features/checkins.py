@@ -25,7 +25,7 @@ from bot.errors import UserError
 from bot.features.base import Feature, Verb, split_id, usage_error
 from bot.features.guard import guard_text
 from bot.features.wins import offer_success_wins
-from bot.messages import Choice, Form, FormField, OutMessage, Response, Section, say
+from bot.messages import Choice, Form, FormField, Response, Section, say
 from bot.scheduling import JobSpec, at, each
 from bot.storage.tables import CheckIn, CheckInReply, CheckInSkip, Community, Meeting, Member
 from bot.storage.uow import UnitOfWork
@@ -94,8 +94,7 @@ def open_checkin(cmd: c.OpenCheckIn, ctx: Context) -> Response:
     )
     ctx.uow.session.add(checkin)
     ctx.uow.session.flush()
-    _post(
-        ctx,
+    ctx.post(
         f"checkin:{checkin.id}:post",
         rules.checkin_post(checkin, words, ctx.community.timezone),
     )
@@ -138,7 +137,7 @@ def _close(checkin: CheckIn, ctx: Context) -> None:
     ).one()
     responders = len({r.author_key for r in replies})
     message = rules.summary(checkin, replies, names, member_count, responders, ctx.settings.words)
-    _post(ctx, f"checkin:{checkin.id}:summary", message)
+    ctx.post(f"checkin:{checkin.id}:summary", message)
     offer_success_wins(ctx, replies)
 
 
@@ -325,17 +324,6 @@ def skip(cmd: c.SkipCheckIn, ctx: Context) -> Response:
         ctx.uow.session.add(CheckInSkip(checkin_id=checkin.id, member_id=member.id))
     return Response(
         message=say(f"No problem: no reminder for this {words.checkin}. See you next time.")
-    )
-
-
-def _post(ctx: Context, key: str, message: OutMessage) -> None:
-    ctx.uow.enqueue(
-        key,
-        message,
-        platform=ctx.community.platform,
-        created_at=ctx.clock.now(),
-        community_id=ctx.community_id,
-        channel_id=ctx.community.channel_id,
     )
 
 

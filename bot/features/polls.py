@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
@@ -26,7 +25,7 @@ from bot.domain import polls as rules
 from bot.domain import tally as counting
 from bot.domain import when
 from bot.domain.checkins import local_time
-from bot.domain.members import deliver_at, is_away
+from bot.domain.members import is_away
 from bot.domain.text import clean_text, short
 from bot.errors import UserError
 from bot.features import poll_parsing
@@ -108,31 +107,6 @@ def _member_count(session: Session, community_id: int) -> int:
     return session.exec(
         select(func.count()).select_from(Member).where(Member.community_id == community_id)
     ).one()
-
-
-def _post(ctx: Context, key: str, message: OutMessage) -> None:
-    ctx.uow.enqueue(
-        key,
-        message,
-        platform=ctx.community.platform,
-        created_at=ctx.clock.now(),
-        community_id=ctx.community_id,
-        channel_id=ctx.community.channel_id,
-    )
-
-
-def _dm(ctx: Context, key: str, member: Member, message: OutMessage, **kw: Any) -> None:
-    now = ctx.clock.now()
-    ctx.uow.enqueue(
-        key,
-        message,
-        platform=ctx.community.platform,
-        created_at=now,
-        community_id=ctx.community_id,
-        user_id=member.platform_user_id,
-        not_before=deliver_at(member, now),
-        **kw,
-    )
 
 
 def _count(session: Session, poll: Poll) -> counting.Result:
@@ -300,7 +274,7 @@ def _create(
     assert poll.id is not None
     for number, (label, problem_id) in enumerate(zip(labels, problem_ids, strict=True), 1):
         session.add(PollOption(poll_id=poll.id, number=number, label=label, problem_id=problem_id))
-    _post(ctx, f"poll:{poll.id}:post", rules.poll_message(poll, labels, ctx.community.timezone))
+    ctx.post(f"poll:{poll.id}:post", rules.poll_message(poll, labels, ctx.community.timezone))
     return poll
 
 
@@ -613,7 +587,7 @@ def remind(cmd: RemindPoll, ctx: Context) -> Response:
         assert member.id is not None
         if is_away(member, now) or rules.voter_key(ctx.secret, poll.id, member.id) in voted:
             continue
-        _dm(ctx, f"poll:{poll.id}:remind:{member.id}", member, message, expires_at=poll.closes_at)
+        ctx.dm(member, f"poll:{poll.id}:remind:{member.id}", message, expires_at=poll.closes_at)
     return Response()
 
 
@@ -664,8 +638,7 @@ def close_poll(cmd: ClosePoll, ctx: Context) -> Response:
         poll.outcome = "none"
     session.add(poll)
     footer = "Votes were anonymous: no one can see who voted for what." if poll.anonymous else None
-    _post(
-        ctx,
+    ctx.post(
         f"poll:{poll.id}:result",
         OutMessage(
             title=f"Poll {poll.id} has closed: {poll.question}",
@@ -720,7 +693,7 @@ def _ask_conveners(ctx: Context, poll: Poll, tied: Sequence[int], labels: Sequen
         select(Member).where(Member.community_id == ctx.community_id, col(Member.is_convener))
     ).all()
     for convener in conveners:
-        _dm(ctx, f"poll:{poll.id}:tie:{convener.id}", convener, message)
+        ctx.dm(convener, f"poll:{poll.id}:tie:{convener.id}", message)
 
 
 def _apply_winner(
@@ -791,9 +764,7 @@ def decide(cmd: DecidePoll, ctx: Context) -> Response:
     topic = _apply_winner(ctx, poll, number, labels, late=True)
     if topic:
         sections.append(Section(text=topic))
-    _post(
-        ctx, f"poll:{poll.id}:decided", OutMessage(title="A tie settled", sections=tuple(sections))
-    )
+    ctx.post(f"poll:{poll.id}:decided", OutMessage(title="A tie settled", sections=tuple(sections)))
     return Response(message=say(f"Done: {labels[number - 1]} is chosen. I've told the channel."))
 
 

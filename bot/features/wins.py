@@ -188,7 +188,7 @@ def resurface_win(ctx: Context) -> Win | None:
     session.add(win)
     count = cheer_counts(session, [win.id or 0]).get(win.id or 0, 0)
     message = rules.resurface_message(win, byline(session, win), count, now, ctx.settings.words)
-    _post(ctx, f"win:{win.id}:resurface", message)
+    ctx.post(f"win:{win.id}:resurface", message)
     return win
 
 
@@ -518,18 +518,7 @@ def _announce(ctx: Context, win: Win) -> None:
     ctx.uow.session.add(win)
     ctx.uow.session.flush()
     by = byline(ctx.uow.session, win)
-    _post(ctx, f"win:{win.id}:post", rules.win_post(win, by, ctx.settings.words))
-
-
-def _post(ctx: Context, key: str, message: OutMessage) -> None:
-    ctx.uow.enqueue(
-        key,
-        message,
-        platform=ctx.community.platform,
-        created_at=ctx.clock.now(),
-        community_id=ctx.community_id,
-        channel_id=ctx.community.channel_id,
-    )
+    ctx.post(f"win:{win.id}:post", rules.win_post(win, by, ctx.settings.words))
 
 
 def _win(ctx: Context, win_id: int) -> Win:
