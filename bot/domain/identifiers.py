@@ -101,6 +101,22 @@ _BIRTH_WORD_REACH = 30
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*\.?")
 _TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "mr.", "mrs.", "ms.", "dr."}
+_PLACE_WORDS = {
+    "Hospital",
+    "Clinic",
+    "Surgery",
+    "Centre",
+    "Center",
+    "Practice",
+    "Trust",
+    "Hub",
+    "Health",
+    "Medical",
+    "Library",
+    "Hall",
+    "Pharmacy",
+    "Office",
+}
 _NOT_NAMES = {
     *(name.capitalize() for name in _MONTHS),
     "Monday",
@@ -118,37 +134,8 @@ _NOT_NAMES = {
     "An",
     "Our",
     "We",
-    "Hospital",
-    "Clinic",
-    "Surgery",
-    "Centre",
-    "Center",
-    "Practice",
-    "Trust",
-    "Hub",
-    "Health",
-    "Medical",
-    "Library",
-    "Hall",
-    "Pharmacy",
-    "Office",
     "Team",
-}
-_PLACE_WORDS = {
-    "Hospital",
-    "Clinic",
-    "Surgery",
-    "Centre",
-    "Center",
-    "Practice",
-    "Trust",
-    "Hub",
-    "Health",
-    "Medical",
-    "Library",
-    "Hall",
-    "Pharmacy",
-    "Office",
+    *_PLACE_WORDS,
 }
 #: Words either side of a postcode in which a name makes it identifying.
 _NAME_WORDS_BEFORE, _NAME_WORDS_AFTER = 6, 3
