@@ -14,6 +14,7 @@ claims table says what already ran) and handled by each job's grace (misfire pol
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -35,6 +36,8 @@ class JobScheduler:
     def __init__(self, app: App, resync_seconds: float = 60.0) -> None:
         self._app = app
         self._resync_seconds = resync_seconds
+        self._running = False  # a pass is under way
+        self._again = False  # a timer went off during it: look once more
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -59,19 +62,26 @@ class JobScheduler:
             self.scheduler.shutdown(wait=False)
 
     def sync(self) -> None:
-        """Make the scheduler's jobs match the schedules in the tables."""
-        now = self._app.clock.now()
+        """Make the scheduler's jobs match the schedules in the tables (now, on this thread)."""
+        self._apply(self._wanted(self._app.clock.now()))
+
+    def _wanted(self, now: datetime) -> dict[str, datetime]:
+        """Each schedule's next fire time after `now` (reads the tables: may run in a thread)."""
         wanted: dict[str, datetime] = {}
         for spec in self._app.timeline.specs():
             upcoming = spec.first(now, now + HORIZON)  # > now: what is due, run_due runs
             if upcoming is not None:
                 wanted[spec.key] = upcoming
+        return wanted
+
+    def _apply(self, wanted: dict[str, datetime]) -> None:
+        """Arm, move or remove timers so they match `wanted` (on the event loop)."""
         for job in self.scheduler.get_jobs():
             if job.id != RESYNC_JOB and job.id not in wanted:
                 job.remove()
         for key, fire_time in wanted.items():
             job = self.scheduler.get_job(key)
-            if job is not None and job.next_run_time == fire_time:
+            if job is not None and getattr(job, "next_run_time", None) == fire_time:
                 continue
             self.scheduler.add_job(
                 self.fire,
@@ -84,12 +94,27 @@ class JobScheduler:
     async def fire(self, job_key: str, fire_time: str) -> None:
         """A timer went off: run whatever is due (claims keep it once-only), re-arm."""
         log.debug("timer %s for %s", job_key, fire_time)
-        self._app.run_due()
-        self.sync()
+        await self._pass()
 
     async def resync(self) -> None:
-        self._app.run_due()
-        self.sync()
+        """The periodic look: picks up schedules other processes changed."""
+        await self._pass()
+
+    async def _pass(self) -> None:
+        """Run what is due and re-arm, off the event loop so chat stays responsive. Timers
+        that go off together share one pass: a pass already running takes another turn."""
+        self._again = True
+        if self._running:
+            return
+        self._running = True
+        try:
+            while self._again:
+                self._again = False
+                await asyncio.to_thread(self._app.run_due)
+                wanted = await asyncio.to_thread(self._wanted, self._app.clock.now())
+                self._apply(wanted)
+        finally:
+            self._running = False
 
     def jobs(self) -> list[tuple[str, datetime | None]]:
         """(job id, next run time) for every armed timer."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -83,3 +84,36 @@ async def test_rhythm_job_is_armed_with_a_fixed_id(sqlite_engine):
     finally:
         scheduler.shutdown()
         app.close()
+
+
+async def test_timers_going_off_together_share_one_pass_off_the_event_loop(sqlite_engine):
+    app = build_app(make_settings(), {"console": FakePlatform()}, engine=sqlite_engine)
+    scheduler = JobScheduler(app, resync_seconds=3600)
+    passes: list[str] = []
+    real_run_due = app.run_due
+
+    def slow_run_due():
+        passes.append("start")
+        time.sleep(0.2)  # a long pass, in its worker thread
+        passes.append("end")
+        return real_run_due()
+
+    scheduler.start()
+    app.run_due = slow_run_due  # type: ignore[method-assign]
+    ticks: list[int] = []
+
+    async def chat_keeps_going() -> None:
+        for tick in range(5):
+            ticks.append(tick)
+            await asyncio.sleep(0.02)
+
+    try:
+        await asyncio.gather(
+            *(scheduler.fire(f"job-{n}", "2026-12-01T09:00:00+00:00") for n in range(10)),
+            chat_keeps_going(),
+        )
+    finally:
+        scheduler.shutdown()
+        app.close()
+    assert passes.count("start") == 2  # ten timers: the pass under way, and one more look
+    assert ticks == [0, 1, 2, 3, 4]  # the event loop was free during the pass
