@@ -2,9 +2,8 @@
 
 A convener opens a check-in; every member looks at it and (90% of them) replies with
 `/cop reply …` (kinds rotate, 20% anonymously); 10% of members then edit their reply.
-Simulated time moves on a second between interactions, as it would (so last_active_at
-changes). Each reply's `App.handle` call is timed on its own. Then simulated time moves
-past the reminder (timed, counting the DMs delivered) and past the close (timed: the
+Simulated time moves on a second between interactions, as it would. Each reply's
+`App.handle` call is timed on its own. Then simulated time moves past the reminder (timed, counting the DMs delivered) and past the close (timed: the
 summary). Runs on a SQLite file (WAL, as the app configures it) and on PostgreSQL.
 """
 
@@ -172,7 +171,7 @@ async def _cycle(
     answers: list[str] = []
 
     def reply(actor: Actor, text: str) -> None:
-        clock.advance(tick)  # time moves on, as it would: last_active_at changes too
+        clock.advance(tick)  # time moves on, as it would
         inbound = Inbound(actor, "text", text=text)
         response, elapsed = timed(lambda: app.handle(inbound))
         reply_ns.append(elapsed)

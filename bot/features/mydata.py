@@ -509,7 +509,7 @@ def last_seen(ctx: Context, member: Member) -> datetime:
     latest = ctx.uow.session.exec(
         select(func.max(Activity.at)).where(Activity.member_id == member.id)
     ).one()
-    seen = [t for t in (member.joined_at, member.last_active_at, latest) if t is not None]
+    seen = [t for t in (member.joined_at, latest) if t is not None]
     return max(seen)
 
 

@@ -45,7 +45,6 @@ class Member(SQLModel, table=True):
     muted_checkins: bool = False
     away_until: datetime | None = None
     joined_at: datetime
-    last_active_at: datetime | None = None
 
 
 class Meeting(SQLModel, table=True):
