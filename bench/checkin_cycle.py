@@ -4,7 +4,8 @@ A convener opens a check-in; every member looks at it and (90% of them) replies 
 `/cop reply …` (kinds rotate, 20% anonymously); 10% of members then edit their reply.
 Simulated time moves on a second between interactions, as it would. Each reply's
 `App.handle` call is timed on its own. Then simulated time moves past the reminder
-(timed, counting the DMs delivered) and past the close (timed: the summary). Runs on a SQLite file (WAL, as the app configures it) and on PostgreSQL.
+(timed, counting the DMs delivered) and past the close (timed: the summary). Runs on a
+SQLite file (WAL, as the app configures it) and on PostgreSQL.
 """
 
 from __future__ import annotations
