@@ -182,3 +182,30 @@ async def test_an_overdue_erasure_still_happens_after_a_long_downtime(make_app, 
     report = app.run_due()
     assert f"erase:1@{(START + timedelta(days=3)).isoformat()}" in report.ran  # 197 days late
     assert counts(app.engine, 1) == {"community_closure": 1}
+
+
+async def test_the_harvest_quotes_only_stories_their_tellers_let_us_quote(
+    make_app, platform, person
+):
+    app = make_app()
+    cora, ana, ben = person(app, "Cora"), person(app, "Ana"), person(app, "Ben")
+    for who, what, consent in (
+        (ana, "We ran a joint clinic with the district nurses", "anonymous"),
+        (ben, "A family told me about their mother's last weeks", "no"),
+    ):
+        invitation = who.cop("story").message
+        form = who.press(invitation.buttons[0].action, invitation.buttons[0].value).form
+        who.submit(
+            form.form_id,
+            form.metadata,
+            what=what,
+            difference="It changed how we plan visits",
+            cycle="applied",
+            consent=consent,
+        )
+    close(cora)
+    await app.dispatcher.drain()
+    [recap] = [d for d in platform.posts() if (d.message.title or "").startswith("What we made")]
+    assert "We ran a joint clinic with the district nurses" in recap.text
+    assert "last weeks" not in recap.text  # told, but not to be quoted
+    assert "Ana" not in recap.text

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from sqlalchemy import ColumnElement, Table, delete, or_, update
@@ -177,7 +178,7 @@ def export(ctx: Context, closure: CommunityClosure) -> dict[str, Any]:
         "successes": texts("success"),
         "learning": texts("learning"),
         "challenges": texts("challenge"),
-        "stories": links.stories_between(session, community_id, begun, now),
+        "stories": links.stories_between(session, community_id, begun, _just_after(now)),
         "open_pledges": recap.open_pledges,
         "votes": recap.polls,
         "note": "Shared under the Chatham House rule: what was learned, never who said it.",
@@ -251,7 +252,8 @@ def confirm(cmd: ConfirmClose, ctx: Context) -> Response:
     recap.learning += replies_between(
         session, ctx.community_id, ("success",), community.created_at, now
     )
-    recap.stories = links.stories_between(session, ctx.community_id, community.created_at, now)
+    begun = community.created_at
+    recap.stories = links.stories_between(session, ctx.community_id, begun, _just_after(now))
     recap.next_meeting = None
     body = rules.recap_sections(recap, words, community.timezone)
     common = {"platform": community.platform, "created_at": now, "community_id": ctx.community_id}
@@ -351,3 +353,8 @@ FEATURE = Feature(
     },
     jobs=collect_jobs,
 )
+
+
+def _just_after(moment: datetime) -> datetime:
+    """An exclusive end that still includes what happened at `moment` itself."""
+    return moment + timedelta(microseconds=1)

@@ -58,10 +58,8 @@ def replies_between(
 
 
 def build_recap(session: Session, community_id: int, since: datetime, now: datetime) -> rules.Recap:
-    """What happened in (since, now], gathered from every feature that is installed."""
+    """What happened in (since, now], gathered from the other features."""
     wins = links.wins_between(session, community_id, since, now + timedelta(microseconds=1))
-    if not links.has_wins():  # without the wins feature, check-in successes stand in
-        wins = replies_between(session, community_id, ("success",), since, now)
     upcoming = next_meeting(session, community_id, now)
     return rules.Recap(
         since=since,

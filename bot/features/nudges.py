@@ -169,7 +169,7 @@ def recipients(
         engaged = set(session.exec(query).all())
         members = [m for m in members if m.id not in engaged]
     elif audience == "pledgers":
-        holders = links.open_pledge_holders(session, community.id) or set()
+        holders = links.open_pledge_holders(session, community.id)
         members = [m for m in members if m.id in holders]
     return [m for m in members if not is_away(m, now)]
 
@@ -199,17 +199,6 @@ def _nudge(ctx: Context, nudge_id: int, *, draft: bool = False) -> Nudge:
     return nudge
 
 
-def _check_audience(ctx: Context, audience: str) -> None:
-    if (
-        audience == "pledgers"
-        and links.open_pledge_holders(ctx.uow.session, ctx.community_id) is None
-    ):
-        raise UserError(
-            f"I can't send to members with open {ctx.settings.words.pledge}s here yet. "
-            "Try 'to everyone' or 'to quiet'."
-        )
-
-
 def add_nudge(cmd: AddNudge, ctx: Context) -> Response:
     member = ctx.require_convener("send nudges")
     now, session = ctx.clock.now(), ctx.uow.session
@@ -227,7 +216,6 @@ def add_nudge(cmd: AddNudge, ctx: Context) -> Response:
     except when.WhenError as error:
         raise UserError(f"{error} Usage: {NUDGE.usage}") from None
     audience, text = rules.split_audience(rest)
-    _check_audience(ctx, audience)
     nudge = Nudge(
         community_id=ctx.community_id,
         author_id=member.id,
@@ -329,7 +317,6 @@ def edit_nudge(cmd: EditNudge, ctx: Context) -> Response:
         audience, rest = rules.split_audience("to " + cmd.value)
         if rest:
             raise UserError("Send it to: channel, everyone, quiet or pledgers.")
-        _check_audience(ctx, audience)
         nudge.audience = audience
     else:
         nudge.text = clean_text(cmd.value, what="Your nudge")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
 from bot.commands import Command
 from bot.config import CommunitySettings
@@ -57,6 +58,24 @@ class TellStory(Command):
 @dataclass(frozen=True)
 class ListStories(Command):
     """Your own stories."""
+
+
+def stories_between(
+    session: Session, community_id: int, start: datetime, end: datetime
+) -> list[Story]:
+    """Stories told in [start, end) whose tellers agreed they may be quoted, oldest first."""
+    return list(
+        session.exec(
+            select(Story)
+            .where(
+                Story.community_id == community_id,
+                col(Story.consent).in_(("named", "anonymous")),
+                col(Story.created_at) >= start,
+                col(Story.created_at) < end,
+            )
+            .order_by(col(Story.created_at), col(Story.id))
+        ).all()
+    )
 
 
 def invite(cmd: InviteStory, ctx: Context) -> Response:
