@@ -235,3 +235,27 @@ def test_the_benchmark_prints_precision_and_recall(capsys):
     out = capsys.readouterr().out
     assert "precision" in out and "recall" in out
     assert re.search(r"nhs_number\s+\d+\s+\d+\s+0\s+[\d.]+\s+1\.000", out)
+
+
+async def test_sharing_a_pledge_is_checked_too(make_app, engine, platform, person):
+    from sqlmodel import Session, select
+
+    from bot.storage.tables_wins import Pledge
+
+    app = make_app()
+    ana = person(app, "Ana")
+    ana.cop("pledge Phone Mrs Patel on 07700 900123 every Friday by in 2 weeks")
+    with Session(engine) as session:
+        [pledge_id] = session.exec(select(Pledge.id)).all()
+    held = ana.cop(f"pledge share {pledge_id}")
+    assert "a phone number" in held.message.as_text()
+    await app.dispatcher.drain()
+    assert platform.posts() == []  # nothing shared yet
+    edit = _buttons(held)["Let me edit"]
+    form = ana.press(edit.action, edit.value).form
+    done = ana.submit(form.form_id, form.metadata, text="Phone one family a week to check in")
+    assert "Shared in the channel" in done.message.as_text()
+    await app.dispatcher.drain()
+    [post] = platform.posts()
+    assert "Phone one family a week" in post.text and "07700" not in post.text
+    assert "already shared" in ana.says(f"pledge share {pledge_id}")

@@ -51,6 +51,8 @@ class ListPledges(Command):
 @dataclass(frozen=True)
 class SharePledge(Command):
     pledge_id: int
+    text: str | None = None  # new words, after the patient-identifier check asked for an edit
+    confirmed: bool = False  # seen the patient-identifier warning (bot.features.guard)
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,12 @@ def share_pledge(cmd: SharePledge, ctx: Context) -> Response:
     words = ctx.settings.words
     if pledge.shared:
         raise UserError(f"{words.pledge.capitalize()} #{pledge.id} is already shared.")
+    text = clean_text(cmd.text, what=f"Your {words.pledge}") if cmd.text else pledge.text
+    resend = SharePledge(pledge.id or cmd.pledge_id, text=text)
+    held = guard_text(ctx, text, confirmed=cmd.confirmed, resend=resend)
+    if held is not None:  # it may identify a patient: the member edits or confirms first
+        return held
+    pledge.text = text
     pledge.shared = True
     ctx.uow.session.add(pledge)
     ctx.uow.enqueue(
