@@ -258,11 +258,10 @@ class Dispatcher:
             values["message_id"], values["sent_at"] = message_id, now
         if error is not None:
             values["last_error"] = error
-        with Session(self._engine) as session:
-            session.execute(
+        with self._engine.begin() as connection:  # one small Core UPDATE: no ORM session
+            connection.execute(
                 update(OutboxMessage).where(col(OutboxMessage.id) == row.id).values(**values)
             )
-            session.commit()
 
     def _release(self, rows: list[OutboxMessage], until: datetime | None = None) -> None:
         """Hand back claimed rows unsent; `_claim` holds them behind the failed one (and,
