@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, delete
+from sqlmodel import Session, col
 
 from bot.bus import Bus
 from bot.clock import Clock, ManualClock, SystemClock
@@ -23,6 +23,7 @@ from bot.router import Router
 from bot.scheduling import STARTUP_LOOKBACK, RunReport, Timeline
 from bot.storage.database import make_engine, upgrade
 from bot.storage.sync import install_secret, sync_communities
+from bot.storage.tables import InboundEvent
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,16 @@ class App:
         _merge(total, self.run_due())
         await self.dispatcher.drain()
         return total
+
+    def forget_old_events(self, keep: timedelta = timedelta(days=7)) -> int:
+        """Drop the record of platform events older than `keep` (platforms retry within
+        minutes): the de-duplication table stays small. Returns how many were dropped."""
+        cutoff = self.clock.now() - keep
+        with self.engine.begin() as connection:
+            result = connection.execute(
+                delete(InboundEvent).where(col(InboundEvent.received_at) < cutoff)
+            )
+        return result.rowcount or 0
 
     def close(self) -> None:
         self.engine.dispose()

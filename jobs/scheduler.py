@@ -97,8 +97,9 @@ class JobScheduler:
         await self._pass()
 
     async def resync(self) -> None:
-        """The periodic look: picks up schedules other processes changed."""
+        """The periodic look: picks up schedules other processes changed, and tidies up."""
         await self._pass()
+        await asyncio.to_thread(self._app.forget_old_events)
 
     async def _pass(self) -> None:
         """Run what is due and re-arm, off the event loop so chat stays responsive. Timers

@@ -70,3 +70,18 @@ async def test_a_button_in_a_private_message_finds_its_community(make_app, platf
     stranger = Actor("console", "zed", "Zed", None)
     refused = app.handle(Inbound(stranger, "button", action=share.action, value=share.value))
     assert "isn't for you" in refused.message.as_text()
+
+
+async def test_old_event_records_are_forgotten_but_recent_ones_still_dedupe(
+    make_app, clock, platform
+):
+    app = make_app()
+    cora = Actor("console", "cora", "Cora", "wound-care")
+    app.handle(Inbound(cora, "text", text="/cop checkin", event_id="EvOld"))
+    clock.advance(timedelta(days=8))
+    app.handle(Inbound(cora, "text", text="/cop checkin open", event_id="EvNew"))
+    assert app.forget_old_events() == 1  # EvOld goes; EvNew stays
+    again = app.handle(Inbound(cora, "text", text="/cop checkin open", event_id="EvNew"))
+    assert again.message is None  # still recognised as a repeat
+    await app.dispatcher.drain()
+    assert len(platform.titled("Time for our check-in")) == 1

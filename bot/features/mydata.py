@@ -533,7 +533,7 @@ def retention_sweep(cmd: RetentionSweep, ctx: Context) -> Response:
         OutboxMessage.__table__.delete().where(  # type: ignore[attr-defined]
             col(OutboxMessage.community_id) == ctx.community_id,
             col(OutboxMessage.created_at) < cutoff,
-            col(OutboxMessage.status).in_(("sent", "expired", "dead")),
+            col(OutboxMessage.status).in_(("sent", "expired", "dead", "shown", "held")),
         )
     )
     return Response()
