@@ -7,8 +7,15 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
+
+from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
+from bot.errors import UserError
 from bot.storage.database import current_revision, make_engine, upgrade
 
 DEFAULT_CONFIG = "config.toml"
@@ -110,9 +117,47 @@ def _discord_invite_url(_settings: Settings | None, args: argparse.Namespace) ->
 
 
 def _export(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.features.export import run_cli
+    """`copbot export --community NAME --from DATE --to DATE --format json|csv [--output]`."""
+    from bot.features import export
 
-    return run_cli(settings, args)
+    try:
+        first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError:
+        print("copbot: --from and --to take dates like 2026-11-30.", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        with Session(engine) as session:
+            community = export.find_community(session, args.community)
+            if community is None:
+                print(f"copbot: no community called {args.community!r}.", file=sys.stderr)
+                return 2
+            try:
+                start, end = export.date_range(first, last, ZoneInfo(community.timezone))
+            except UserError as error:
+                print(f"copbot: {error}", file=sys.stderr)
+                return 2
+            data = export.build_export(
+                session,
+                community,
+                start,
+                end,
+                SystemClock().now(),
+                progress=export.progress_bar(sys.stderr),
+            )
+    finally:
+        engine.dispose()
+    if args.format == "json":
+        text = export.to_json(data) + "\n"
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 0
+    output = Path(args.output or f"copbot-export-{args.community}-{first}-to-{last}.zip")
+    output.write_bytes(export.to_csv_zip(data))
+    print(f"export written to {output} (one CSV per section)", file=sys.stderr)
+    return 0
 
 
 def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:

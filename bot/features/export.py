@@ -16,13 +16,11 @@ import hmac
 import io
 import json
 import secrets
-import sys
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import pairwise
-from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -418,48 +416,3 @@ def progress_bar(stream: TextIO) -> Progress:
         stream.flush()
 
     return show
-
-
-def run_cli(settings: Any, args: Any) -> int:
-    """`copbot export --community NAME --from DATE --to DATE --format json|csv [--output]`."""
-    from bot.clock import SystemClock
-    from bot.storage.database import make_engine
-
-    try:
-        first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
-    except ValueError:
-        print("copbot: --from and --to take dates like 2026-11-30.", file=sys.stderr)
-        return 2
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            community = find_community(session, args.community)
-            if community is None:
-                print(f"copbot: no community called {args.community!r}.", file=sys.stderr)
-                return 2
-            try:
-                start, end = date_range(first, last, ZoneInfo(community.timezone))
-            except UserError as error:
-                print(f"copbot: {error}", file=sys.stderr)
-                return 2
-            data = build_export(
-                session,
-                community,
-                start,
-                end,
-                SystemClock().now(),
-                progress=progress_bar(sys.stderr),
-            )
-    finally:
-        engine.dispose()
-    if args.format == "json":
-        text = to_json(data) + "\n"
-        if args.output:
-            Path(args.output).write_text(text, encoding="utf-8")
-        else:
-            sys.stdout.write(text)
-        return 0
-    output = Path(args.output or f"copbot-export-{args.community}-{first}-to-{last}.zip")
-    output.write_bytes(to_csv_zip(data))
-    print(f"export written to {output} (one CSV per section)", file=sys.stderr)
-    return 0
