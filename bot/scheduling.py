@@ -48,6 +48,9 @@ class JobSpec:
     #: A one-off that must still happen however long copbot was down (e.g. a close):
     #: its occurrence is due until claimed, not only within the start-up look-back.
     catch_up: bool = False
+    #: Optional shortcut: the first fire time strictly after a moment (saves listing a
+    #: window of occurrences when arming timers for thousands of schedules).
+    next_after: Callable[[datetime], datetime | None] | None = None
 
     def occurrences(self, start: datetime, end: datetime) -> list[datetime]:
         """Fire times t with start < t <= end, ascending (any t <= end for catch-up jobs)."""
@@ -60,6 +63,9 @@ class JobSpec:
     def first(self, after: datetime, horizon: datetime) -> datetime | None:
         """The earliest occurrence in (after, horizon]. Looks a week ahead, then four times as
         far each time, so a weekly rule costs one step, not a year of occurrences."""
+        if self.next_after is not None and not self.catch_up:
+            found = self.next_after(max(after, self.since) if self.since else after)
+            return found if found is not None and found <= horizon else None
         start, reach = after, timedelta(days=7)
         while start < horizon:
             end = min(after + reach, horizon)

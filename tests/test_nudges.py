@@ -334,3 +334,32 @@ def test_the_fanout_benchmark_delivers_every_dm_once_under_a_rate_limit(tmp_path
     assert (result.unique, result.lost, result.duplicates) == (120, 0, 0)
     assert result.statuses == {"sent": 120}
     assert result.refused < 12  # paced to the declared limit, not learning it from 429s
+
+
+def test_the_quick_next_time_agrees_with_the_listed_times_across_clock_changes():
+    """Timers are armed from `next_after` (fast); runs come from `times`: they must agree."""
+    from itertools import pairwise
+
+    from bot.features.nudges import _next_after, _times
+    from bot.storage.tables_momentum import Nudge
+
+    for zone_name, rhythm in (
+        ("Europe/London", "every day 01:30"),
+        ("America/New_York", "every weekday 02:30"),
+        ("Europe/London", "every 2 weeks on sunday 01:15"),
+    ):
+        zone = ZoneInfo(zone_name)
+        nudge = Nudge(
+            community_id=1,
+            text="x",
+            when_text=rhythm,
+            recurrence=rhythm,
+            created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        listed = _times(nudge, zone)(
+            datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+        )
+        quick = _next_after(nudge, zone)
+        assert quick is not None and len(listed) > 10
+        for before, after in pairwise(listed):
+            assert quick(before) == after, (zone_name, rhythm, before)

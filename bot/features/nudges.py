@@ -127,6 +127,21 @@ def _times(nudge: Nudge, zone: ZoneInfo) -> Callable[[datetime, datetime], list[
     return times
 
 
+def _next_after(nudge: Nudge, zone: ZoneInfo) -> Callable[[datetime], datetime | None] | None:
+    """For repeating nudges: the first fire time after a moment, as `_times` would list it."""
+    if nudge.recurrence is None:
+        return None
+    rule = when.parse_recurrence(nudge.recurrence)
+
+    def next_after(after: datetime) -> datetime | None:
+        found = rule.next_after(after, zone)
+        while found is not None and found.astimezone(zone).fold == 1:
+            found = rule.next_after(found, zone)
+        return found
+
+    return next_after
+
+
 def _next(nudge: Nudge, zone: ZoneInfo, now: datetime) -> datetime | None:
     if nudge.recurrence is None:
         return nudge.fire_at if nudge.fire_at and nudge.fire_at > now else None
@@ -412,6 +427,7 @@ def collect_jobs(uow: UnitOfWork, settings_of: object) -> list[JobSpec]:
                 key=f"nudge:{nudge_id}",
                 community_id=nudge.community_id,
                 times=_times(nudge, zone),
+                next_after=_next_after(nudge, zone),
                 make=lambda t, i=nudge_id: SendNudge(i, t),
                 grace=GRACE,
                 since=nudge.active_since,
