@@ -121,3 +121,26 @@ async def test_prompts_can_be_turned_off_and_stop_when_the_community_closes(
     assert prompts(platform) == []
     with Session(app.engine) as session:
         assert session.exec(select(PromptPost)).all() == []
+
+
+async def test_a_quiet_spell_brings_back_a_past_named_win_never_an_anonymous_one(
+    make_app, platform, person
+):
+    app = make_app(make_settings(community(prompts={"quiet_for": "7 days"})))
+    ana, ben = person(app, "Ana"), person(app, "Ben")
+    ana.cop("win Our leg ulcer clinic halved waiting times")
+    ben.cop("win anonymously A family finally trusted us with the night visits")
+    await app.advance(START + timedelta(days=8))  # the first quiet spell: wins are too recent
+    assert len(prompts(platform)) == 1 and platform.titled("Remember this win?") == []
+    await app.advance(START + timedelta(days=30))
+    ben.cop("propose Night-time visits")  # taking part ends that spell
+    await app.advance(START + timedelta(days=38))  # the next one: a month-old named win
+    [remembered] = platform.titled("Remember this win?")
+    assert "we celebrated: Our leg ulcer clinic halved waiting times" in remembered.text
+    assert "ago" in remembered.text and "Ana" in remembered.text
+    ana.cop("propose Sharing care plans")
+    await app.advance(START + timedelta(days=47))  # the spell after: a conversation starter
+    assert len(platform.titled("Remember this win?")) == 1
+    assert len(prompts(platform)) == 2
+    later = [d for d in platform.sent if not d.key.endswith(":post")]  # after the wins' own posts
+    assert later and all("night visits" not in d.text for d in later)  # anonymous: never back

@@ -20,6 +20,7 @@ from bot.domain import when
 from bot.domain.text import clean_text, short
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
+from bot.features.wins import resurface_win
 from bot.messages import OutMessage, Response, Section, say
 from bot.scheduling import JobSpec
 from bot.storage.tables import Activity, CheckIn, CheckInReply, Community, Meeting
@@ -127,6 +128,19 @@ def post_prompt(cmd: PostPrompt, ctx: Context) -> Response:
         .where(PromptPost.community_id == ctx.community_id)
         .order_by(col(PromptPost.id))
     ).all()
+    if not (posted and posted[-1].startswith("win:")):  # every other spell: a past win
+        win = resurface_win(ctx)  # named wins only, at least four weeks old, once each
+        if win is not None:
+            session.add(
+                PromptPost(
+                    community_id=ctx.community_id,
+                    spell_start=cmd.spell_start,
+                    prompt_key=f"win:{win.id}",
+                    posted_at=ctx.clock.now(),
+                )
+            )
+            return Response()
+    posted = [key for key in posted if not key.startswith("win:")]
     approved = dict(
         session.exec(
             select(PromptSuggestion.id, PromptSuggestion.text)
