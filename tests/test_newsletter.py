@@ -50,6 +50,10 @@ async def test_posted_once_midway_with_wins_learning_pledges_and_next_meeting(
     assert "Votes\n  • Poll 1, 'What next?', is open until" in text
     assert "Next meeting\nThu 31 Dec, 14:00 — How experts by experience keep a voice" in text
     assert "Chatham House" in text
+    assert "Help shape our next meeting" in text  # the standing offer to help plan
+    offer = next(b for b in letter.message.buttons if b.label == "I'd like to help")
+    assert "planning" in ana.press(offer.action, offer.value).message.as_text().lower()
+    assert "Ana" in cora.says("planners")
     await app.advance(datetime(2026, 12, 30, tzinfo=UTC))
     assert len(newsletters(platform)) == 1
 

@@ -18,6 +18,7 @@ from bot.domain import when
 from bot.features import momentum_links as links
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.meetings import meeting_starts, next_meeting
+from bot.features.planners import planning_button, planning_invitation_section
 from bot.messages import OutMessage, Response
 from bot.scheduling import JobSpec, each
 from bot.storage.tables import CheckIn, CheckInReply, Community
@@ -78,8 +79,15 @@ def newsletter_message(ctx: Context) -> OutMessage:
     since = rules.previous_start(meeting_starts(session, ctx.community_id), now)
     recap = build_recap(session, ctx.community_id, since or ctx.community.created_at, now)
     settings = ctx.settings.newsletter
-    return rules.newsletter(
+    message = rules.newsletter(
         recap, settings.title, settings.intro, ctx.settings.words, ctx.community.timezone
+    )
+    # The standing invitation to help plan and convene, in every newsletter.
+    return message.model_copy(
+        update={
+            "sections": (*message.sections, planning_invitation_section(ctx.settings.words)),
+            "buttons": (*message.buttons, planning_button()),
+        }
     )
 
 
