@@ -58,23 +58,25 @@ class Context:
             },
         )
 
-    def post(self, key: str, message: OutMessage) -> None:
-        """Post `message` in the community's channel (once per `key`)."""
-        self.uow.enqueue(
+    def post(self, key: str, message: OutMessage, *, expires_at: datetime | None = None) -> bool:
+        """Post `message` in the community's channel, once per `key` (False if already queued)."""
+        return self.uow.enqueue(
             key,
             message,
             platform=self.community.platform,
             created_at=self.clock.now(),
             community_id=self.community_id,
             channel_id=self.community.channel_id,
+            expires_at=expires_at,
         )
 
     def dm(
         self, member: Member, key: str, message: OutMessage, *, expires_at: datetime | None = None
-    ) -> None:
-        """Send `member` a private message (once per `key`), after their quiet hours."""
+    ) -> bool:
+        """Send `member` a private message, once per `key`, after their quiet hours
+        (False if already queued)."""
         now = self.clock.now()
-        self.uow.enqueue(
+        return self.uow.enqueue(
             key,
             message,
             platform=self.community.platform,

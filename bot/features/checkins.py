@@ -19,7 +19,6 @@ from bot.config import CheckinSettings, CommunitySettings
 from bot.context import Context
 from bot.domain import checkins as rules
 from bot.domain import when
-from bot.domain.members import deliver_at
 from bot.domain.text import clean_text, short
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, split_id, usage_error
@@ -163,14 +162,10 @@ def remind_checkin(cmd: c.RemindCheckIn, ctx: Context) -> Response:
     assert checkin.id is not None
     message = rules.reminder(checkin, ctx.settings.words, ctx.community.timezone)
     for member in rules.needs_reminder(members, replied, skipped, ctx.secret, checkin.id, now):
-        ctx.uow.enqueue(
+        ctx.dm(
+            member,
             f"checkin:{checkin.id}:remind:{member.id}",
             message,
-            platform=ctx.community.platform,
-            created_at=now,
-            community_id=ctx.community_id,
-            user_id=member.platform_user_id,
-            not_before=deliver_at(member, now),
             expires_at=checkin.closes_at,
         )
     return Response()

@@ -36,7 +36,7 @@ from bot.context import Context
 from bot.domain import digest as rules
 from bot.domain import when
 from bot.domain.chart import participation_png
-from bot.domain.members import deliver_at, is_away
+from bot.domain.members import is_away
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.meetings import meeting_starts, next_meeting
@@ -428,15 +428,10 @@ def send_digest(cmd: SendDigest, ctx: Context) -> Response:
     zone = ZoneInfo(keeper.timezone)
     start, end = rules.seven_days_before(cmd.occurrence, zone)
     year, week, _ = cmd.occurrence.astimezone(zone).isocalendar()
-    now = ctx.clock.now()
-    ctx.uow.enqueue(
+    ctx.dm(
+        keeper,
         f"digest:{ctx.community_id}:{keeper.id}:{year}-W{week:02d}",
         _message(ctx, keeper, start, end, f"the week of {start.strftime('%-d %b')}"),
-        platform=ctx.community.platform,
-        created_at=now,
-        community_id=ctx.community_id,
-        user_id=keeper.platform_user_id,
-        not_before=deliver_at(keeper, now),
         expires_at=end + timedelta(days=7),
     )
     return Response()

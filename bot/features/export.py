@@ -30,7 +30,6 @@ from bot.commands import Command
 from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain import digest as digest_rules
-from bot.domain.members import deliver_at
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.digest import build_digest
@@ -342,7 +341,8 @@ def export_data(cmd: ExportData, ctx: Context) -> Response:
     data = build_export(ctx.uow.session, ctx.community, start, end, now)
     first, last = start.date().isoformat(), (end - timedelta(microseconds=1)).astimezone(zone)
     name = f"copbot-{ctx.community.name}-{first}-to-{last.date().isoformat()}.json"
-    ctx.uow.enqueue(
+    ctx.dm(
+        member,
         f"export:{ctx.community_id}:{member.id}:{now.isoformat()}",
         OutMessage(
             title=f"Your export for {ctx.community.name}",
@@ -355,11 +355,6 @@ def export_data(cmd: ExportData, ctx: Context) -> Response:
             ),
             attachment=Attachment(filename=name, content=to_json(data)),
         ),
-        platform=ctx.community.platform,
-        created_at=now,
-        community_id=ctx.community_id,
-        user_id=member.platform_user_id,
-        not_before=deliver_at(member, now),
     )
     return Response(message=say("Your export is on its way to you in a private message."))
 

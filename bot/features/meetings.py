@@ -161,14 +161,7 @@ def _announce(ctx: Context, key: str, title: str, meeting: Meeting | None, *extr
     if meeting is not None and meeting.topic:
         sections.append(Section(heading="Topic", text=meeting.topic))
     sections.append(Section(text=f"Times are {ctx.community.timezone} time."))
-    ctx.uow.enqueue(
-        key,
-        OutMessage(title=title, sections=tuple(sections)),
-        platform=ctx.community.platform,
-        created_at=ctx.clock.now(),
-        community_id=ctx.community_id,
-        channel_id=ctx.community.channel_id,
-    )
+    ctx.post(key, OutMessage(title=title, sections=tuple(sections)))
 
 
 def list_meetings(cmd: ListMeetings, ctx: Context) -> Response:
@@ -274,13 +267,9 @@ def remind_meeting(cmd: RemindMeeting, ctx: Context) -> Response:
         ctx.settings.words,
         ctx.community.timezone,
     )
-    ctx.uow.enqueue(
+    ctx.post(
         f"meeting:{meeting.id}:remind:{meeting.starts_at.isoformat()}",
         message,
-        platform=ctx.community.platform,
-        created_at=ctx.clock.now(),
-        community_id=ctx.community_id,
-        channel_id=ctx.community.channel_id,
         expires_at=meeting.starts_at,
     )
     return Response()

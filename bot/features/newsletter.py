@@ -102,14 +102,7 @@ def preview(cmd: PreviewNewsletter, ctx: Context) -> Response:
 
 def post(cmd: PostNewsletter, ctx: Context) -> Response:
     local_day = cmd.occurrence.astimezone(ctx.settings.zone).date().isoformat()
-    ctx.uow.enqueue(
-        f"newsletter:{ctx.community_id}:{local_day}",
-        newsletter_message(ctx),
-        platform=ctx.community.platform,
-        created_at=ctx.clock.now(),
-        community_id=ctx.community_id,
-        channel_id=ctx.community.channel_id,
-    )
+    ctx.post(f"newsletter:{ctx.community_id}:{local_day}", newsletter_message(ctx))
     return Response()
 
 

@@ -83,17 +83,13 @@ def invite(cmd: InvitePlanners, ctx: Context) -> Response:
         sections.append(
             Section(text=f"Next {words.meeting}: {local_time(next_start, ctx.community.timezone)}.")
         )
-    ctx.uow.enqueue(
+    ctx.post(
         f"plan:{ctx.community_id}:{cmd.occurrence.isoformat(timespec='minutes')}",
         OutMessage(
             title=f"Who'd like to help plan our next {words.meeting}?",
             sections=tuple(sections),
             buttons=(planning_button(),),
         ),
-        platform=ctx.community.platform,
-        created_at=ctx.clock.now(),
-        community_id=ctx.community_id,
-        channel_id=ctx.community.channel_id,
     )
     return Response()
 

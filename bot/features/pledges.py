@@ -22,7 +22,6 @@ from bot.context import Context
 from bot.domain import pledges as rules
 from bot.domain import when
 from bot.domain.checkins import local_time
-from bot.domain.members import deliver_at
 from bot.domain.text import clean_text
 from bot.errors import UserError
 from bot.features.base import ButtonParser, Feature, FormParser, Verb, split_id, usage_error
@@ -256,13 +255,9 @@ def share_pledge(cmd: SharePledge, ctx: Context) -> Response:
     pledge.text = text
     pledge.shared = True
     ctx.uow.session.add(pledge)
-    ctx.uow.enqueue(
+    ctx.post(
         f"pledge:{pledge.id}:shared",
         rules.shared_post(pledge, member.display_name, words, ctx.community.timezone),
-        platform=ctx.community.platform,
-        created_at=ctx.clock.now(),
-        community_id=ctx.community_id,
-        channel_id=ctx.community.channel_id,
     )
     ctx.record("pledge-shared")
     return Response(message=say("Shared in the channel. Good luck with it!"))
@@ -326,14 +321,10 @@ def follow_up(cmd: FollowUpPledge, ctx: Context) -> Response:
     member = session.get(Member, pledge.member_id)
     if member is None:
         return Response()
-    ctx.uow.enqueue(
+    ctx.dm(
+        member,
         f"pledge:{pledge.id}:{cmd.stage}:{rules.stamp(pledge.due_at)}",
         rules.follow_up(pledge, cmd.stage, ctx.settings.words, member.timezone),
-        platform=ctx.community.platform,
-        created_at=now,
-        community_id=ctx.community_id,
-        user_id=member.platform_user_id,
-        not_before=deliver_at(member, now),
     )
     return Response()
 
@@ -445,13 +436,9 @@ def ask_for_help(cmd: AskForHelp, ctx: Context) -> Response:
     pledge.help_anonymous, pledge.help_asked_at, pledge.answered_at = cmd.anonymous, now, now
     ctx.uow.session.add(pledge)
     name = None if cmd.anonymous else member.display_name
-    ctx.uow.enqueue(
+    ctx.post(
         f"pledge:{pledge.id}:help:{rules.stamp(pledge.due_at)}",
         rules.help_post(pledge, name, ctx.settings.words),
-        platform=ctx.community.platform,
-        created_at=now,
-        community_id=ctx.community_id,
-        channel_id=ctx.community.channel_id,
     )
     ctx.record("pledge-help", anonymous=cmd.anonymous)
     how = "anonymously" if cmd.anonymous else "with your name"
@@ -489,15 +476,10 @@ def offer_help(cmd: OfferHelp, ctx: Context) -> Response:
         raise UserError("That's your own request: I'll tell you when someone offers.")
     owner = ctx.uow.session.get(Member, pledge.member_id)
     assert owner is not None
-    now = ctx.clock.now()
-    new = ctx.uow.enqueue(
+    new = ctx.dm(
+        owner,
         f"pledge:{pledge.id}:offer:{rules.stamp(pledge.help_asked_at)}:{member.id}",
         rules.help_offer(member.display_name, pledge),
-        platform=ctx.community.platform,
-        created_at=now,
-        community_id=ctx.community_id,
-        user_id=owner.platform_user_id,
-        not_before=deliver_at(owner, now),
     )
     if not new:
         raise UserError("You've already offered; they have your name. Thank you!")

@@ -14,7 +14,6 @@ from sqlmodel import col, select
 from bot.commands import Command
 from bot.config import CommunitySettings
 from bot.context import Context
-from bot.domain.members import deliver_at
 from bot.domain.text import clean_text, short
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
@@ -105,15 +104,10 @@ def _tell_proposer(ctx: Context, problem: Problem, key: str, text: str) -> None:
     proposer = ctx.uow.session.get(Member, problem.proposer_id)
     if proposer is None:
         return
-    now = ctx.clock.now()
-    ctx.uow.enqueue(
+    ctx.dm(
+        proposer,
         key,
         OutMessage(title="About the problem you proposed", sections=(Section(text=text),)),
-        platform=ctx.community.platform,
-        created_at=now,
-        community_id=ctx.community_id,
-        user_id=proposer.platform_user_id,
-        not_before=deliver_at(proposer, now),
     )
 
 

@@ -178,13 +178,9 @@ def post_prompt(cmd: PostPrompt, ctx: Context) -> Response:
             posted_at=now,
         )
     )
-    ctx.uow.enqueue(
+    ctx.post(
         f"prompt:{ctx.community_id}:{cmd.spell_start.isoformat()}",
         rules.prompt_message(text, ctx.settings.words, challenge),
-        platform=ctx.community.platform,
-        created_at=now,
-        community_id=ctx.community_id,
-        channel_id=ctx.community.channel_id,
     )
     return Response()
 

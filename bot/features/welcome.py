@@ -12,7 +12,6 @@ from bot import commands as c
 from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain.checkins import local_time
-from bot.domain.members import deliver_at
 from bot.domain.text import clean_text
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
@@ -128,16 +127,7 @@ def welcome(cmd: c.Joined, ctx: Context) -> Response:
     if not ctx.settings.welcome.enabled:
         return Response()
     assert member.id is not None
-    now = ctx.clock.now()
-    ctx.uow.enqueue(
-        welcome_key(ctx.community_id, member.id),
-        welcome_message(ctx, member),
-        platform=ctx.community.platform,
-        created_at=now,
-        community_id=ctx.community_id,
-        user_id=member.platform_user_id,
-        not_before=deliver_at(member, now),
-    )
+    ctx.dm(member, welcome_key(ctx.community_id, member.id), welcome_message(ctx, member))
     return Response()
 
 

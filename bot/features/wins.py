@@ -20,7 +20,6 @@ from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain import wins as rules
 from bot.domain.checkins import local_time
-from bot.domain.members import deliver_at
 from bot.domain.text import clean_text
 from bot.errors import UserError
 from bot.features.base import ButtonParser, Feature, Verb, mention, split_id, usage_error
@@ -210,14 +209,10 @@ def offer_success_wins(ctx: Context, replies: Sequence[CheckInReply]) -> None:
         member = members.get(reply.member_id)
         if member is None or reply.id is None:
             continue
-        ctx.uow.enqueue(
+        ctx.dm(
+            member,
             f"win:offer:reply:{reply.id}",
             rules.success_offer(reply.id, reply.text, ctx.settings.words),
-            platform=ctx.community.platform,
-            created_at=now,
-            community_id=ctx.community_id,
-            user_id=member.platform_user_id,
-            not_before=deliver_at(member, now),
             expires_at=now + rules.NOMINATION_WINDOW,
         )
 
@@ -286,16 +281,12 @@ def nominate_win(cmd: NominateWin, ctx: Context) -> Response:
     ctx.uow.session.add(win)
     ctx.uow.session.flush()
     closes = now + rules.NOMINATION_WINDOW
-    ctx.uow.enqueue(
+    ctx.dm(
+        nominee,
         f"win:{win.id}:ask",
         rules.nomination_request(
             win, member.display_name, words, local_time(closes, nominee.timezone)
         ),
-        platform=ctx.community.platform,
-        created_at=now,
-        community_id=ctx.community_id,
-        user_id=nominee.platform_user_id,
-        not_before=deliver_at(nominee, now),
         expires_at=closes,
     )
     ctx.record("nominated")
@@ -330,14 +321,10 @@ def answer_nomination(cmd: AnswerNomination, ctx: Context) -> Response:
     ctx.record("celebrated")
     nominator = ctx.uow.session.get(Member, win.nominated_by)
     if nominator is not None:
-        ctx.uow.enqueue(
+        ctx.dm(
+            nominator,
             f"win:{win.id}:agreed",
             say(f"{member.display_name} agreed: the {words.win} you nominated is posted."),
-            platform=ctx.community.platform,
-            created_at=now,
-            community_id=ctx.community_id,
-            user_id=nominator.platform_user_id,
-            not_before=deliver_at(nominator, now),
         )
     return Response(message=say(f"Thank you! It's posted in the channel as {words.win} #{win.id}."))
 
@@ -454,8 +441,8 @@ def win_from_reaction(cmd: WinFromReaction, ctx: Context) -> Response:
     ).first()
     if author is None or author.id == reactor.id:
         return Response()  # not someone copbot knows, or celebrating oneself: nothing to ask
-    now = ctx.clock.now()
-    ctx.uow.enqueue(
+    ctx.dm(
+        author,
         f"win:reaction:{cmd.message_ref}:{author.id}"[:200],
         OutMessage(
             title="Someone celebrated your message with 🎉",
@@ -467,11 +454,6 @@ def win_from_reaction(cmd: WinFromReaction, ctx: Context) -> Response:
             ),
             buttons=(Button(label=f"Share it as a {words.win}", action="win.share"),),
         ),
-        platform=ctx.community.platform,
-        created_at=now,
-        community_id=ctx.community_id,
-        user_id=author.platform_user_id,
-        not_before=deliver_at(author, now),
     )
     return Response(
         message=say(f"I've asked {author.display_name} whether they'd like to share it.")
