@@ -287,7 +287,7 @@ async def test_finished_weeks_are_counted_once(make_app, person, engine):
         session.add(Activity(community_id=1, member_id=ids["Kit"], kind="cheered", at=BASE))
         session.commit()
     clock.set(BASE + timedelta(days=8))  # Tue 10 Nov
-    assert "0 of 1 members took part" in kit.says("digest this-week")
+    assert "0 of 1 member took part" in kit.says("digest this-week")
     with Session(engine) as session:
         kept = session.exec(select(ActivityWeek).order_by(ActivityWeek.week_start)).all()
     # The seven finished weeks before this one are kept; the open week is not.

@@ -182,7 +182,7 @@ async def test_after_max_attempts_a_message_is_a_dead_letter_conveners_can_retry
     assert "channel_not_found" in logged.getMessage()
 
     seen = cora.says("undelivered")
-    assert "1 message(s) I could not deliver" in seen
+    assert "1 message I could not deliver" in seen
     assert "to the channel: Time for our check-in" in seen
     assert "3 tries; channel_not_found" in seen
 
@@ -199,7 +199,7 @@ async def test_after_max_attempts_a_message_is_a_dead_letter_conveners_can_retry
         answer = cora.says("undelivered retry")
     else:
         answer = cora.press("outbox.retry").message.as_text()
-    assert "Trying 1 message(s) again" in answer
+    assert "Trying 1 message again" in answer
     await app.dispatcher.drain()
     assert titles(platform) == ["Time for our check-in"]
     await app.advance(START + timedelta(hours=5))
@@ -223,7 +223,7 @@ async def test_a_permanent_failure_goes_straight_to_dead_letters(
     assert len(attempts) == 1
     assert any("not_in_channel" in r.getMessage() for r in caplog.records)
     seen = cora.says("undelivered")
-    assert "1 message(s) I could not deliver" in seen
+    assert "1 message I could not deliver" in seen
     assert "1 tries; not_in_channel" in seen
 
 
@@ -238,7 +238,7 @@ async def test_a_dead_letter_does_not_block_the_channel(start, clock, platform, 
     cora.cop("checkin close")
     await app.dispatcher.drain()
     assert titles(platform) == ["Our check-in has closed"]
-    assert "1 message(s) I could not deliver" in cora.says("undelivered")
+    assert "1 message I could not deliver" in cora.says("undelivered")
 
 
 # ---- rate limits -----------------------------------------------------------------------

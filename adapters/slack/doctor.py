@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.domain.text import plural
 
 from .adapter import api_url
 from .manifest import SCOPES
@@ -95,7 +96,7 @@ async def doctor(
             problems += await _check_channel(
                 client, community.name, community.channel, bot_user, ok, problem
             )
-    write("All good." if not problems else f"{problems} problem(s) to fix.")
+    write("All good." if not problems else f"{plural(problems, 'problem')} to fix.")
     return 1 if problems else 0
 
 

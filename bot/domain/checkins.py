@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.commands import REPLY_KINDS, ReplyKind
 from bot.config import Words
+from bot.domain.text import plural
 from bot.messages import Button, OutMessage, Section
 from bot.storage.tables import CheckIn, CheckInReply, Member
 
@@ -135,7 +136,7 @@ def summary(
     ordered by their text rather than by when they arrived."""
     counts = {kind: sum(1 for r in replies if r.kind == kind) for kind in REPLY_KINDS}
     headline = (
-        f"{responders} of {member_count} members shared. "
+        f"{responders} of {plural(member_count, 'member')} shared. "
         + ", ".join(f"{kind_word(words, k).capitalize()}: {counts[k]}" for k in REPLY_KINDS)
         + "."
     )

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Words
 from bot.domain.checkins import local_time
-from bot.domain.text import short
+from bot.domain.text import plural, plural_of, short
 from bot.messages import OutMessage, Section
 
 #: How many weeks the participation chart shows (the digest's own week last).
@@ -155,10 +155,6 @@ def capped(items: Sequence[str], limit: int = MAX_ITEMS) -> tuple[str, ...]:
     return (*items[: limit - 1], f"and {len(items) - limit + 1} more")
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def digest_message(
     digest: Digest, community: str, words: Words, timezone: str, *, keeper: bool
 ) -> OutMessage:
@@ -182,24 +178,24 @@ def digest_message(
         )
     sections.append(
         Section(
-            heading=f"{words.win.capitalize()}s",
-            text="" if digest.wins else f"No {words.win}s posted.",
+            heading=f"{plural_of(words.win).capitalize()}",
+            text="" if digest.wins else f"No {plural_of(words.win)} posted.",
             items=capped(digest.wins),
         )
     )
     p = digest.pledges
     sections.append(
         Section(
-            heading=f"{words.pledge.capitalize()}s",
+            heading=f"{plural_of(words.pledge).capitalize()}",
             text=f"Made {p.made} · due {p.due} · done {p.done} · renewed {p.renewed} · "
-            f"let go {p.let_go} (figures only: {words.pledge}s stay private)",
+            f"let go {p.let_go} (figures only: {plural_of(words.pledge)} stay private)",
         )
     )
     sections.append(_checkins(digest, words))
     if digest.waiting_challenges:
         sections.append(
             Section(
-                heading=f"{words.challenge.capitalize()}s waiting for a response",
+                heading=f"{plural_of(words.challenge).capitalize()} waiting for a response",
                 text="An invitation to weave: no one has picked these up as a problem to work "
                 "on yet. Could you connect them with someone who knows?",
                 items=capped(digest.waiting_challenges),
@@ -226,7 +222,7 @@ def digest_message(
 
 def _participation(d: Digest) -> Section:
     text = (
-        f"{d.active} of {d.members} members took part "
+        f"{d.active} of {plural(d.members, 'member')} took part "
         f"({plural(d.contributions, 'contribution')}"
         + (f", {d.anonymous} of them anonymous" if d.anonymous else "")
         + ")."
@@ -239,12 +235,12 @@ def _participation(d: Digest) -> Section:
 
 
 def _checkins(d: Digest, words: Words) -> Section:
-    heading = f"{words.checkin.capitalize()}s"
+    heading = f"{plural_of(words.checkin).capitalize()}"
     if not d.checkins_closed:
         return Section(heading=heading, text=f"No {words.checkin} closed.")
     kinds = (("success", words.success), ("challenge", words.challenge))
+    kinds += (("learning", words.learning),)
     parts = [plural(d.replies.get(k, 0), w) for k, w in kinds]
-    parts.append(f"{d.replies.get('learning', 0)} {words.learning}")
     return Section(
         heading=heading,
         text=f"{plural(d.checkins_closed, words.checkin)} closed: {', '.join(parts)}.",
@@ -260,7 +256,7 @@ def _stories(d: Digest) -> Section:
     counts = ", ".join(f"{d.stories[c]} {c}" for c in CYCLE_WORDS if d.stories.get(c))
     return Section(
         heading="Value stories",
-        text=f"{total} new {'story' if total == 1 else 'stories'} ({counts}).",
+        text=f"{plural(total, 'new story')} ({counts}).",
         items=capped(d.quotes),
     )
 

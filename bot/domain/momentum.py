@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Words
 from bot.domain import when
 from bot.domain.checkins import local_time
-from bot.domain.text import short
+from bot.domain.text import plural, plural_of, short
 from bot.messages import Button, OutMessage, Section
 
 T = TypeVar("T")
@@ -196,7 +196,8 @@ def recap_sections(recap: Recap, words: Words, timezone: str) -> list[Section]:
     """The body shared by the newsletter and the final recap."""
     sections: list[Section] = []
     if recap.wins:
-        sections.append(Section(heading=f"{words.win.capitalize()}s", items=_listed(recap.wins)))
+        heading = plural_of(words.win).capitalize()
+        sections.append(Section(heading=heading, items=_listed(recap.wins)))
     if recap.learning:
         sections.append(Section(heading=f"Shared {words.learning}", items=_listed(recap.learning)))
     if recap.stories:
@@ -204,7 +205,7 @@ def recap_sections(recap: Recap, words: Words, timezone: str) -> list[Section]:
     if recap.challenges:
         sections.append(
             Section(
-                heading=f"{words.challenge.capitalize()}s still open",
+                heading=f"{plural_of(words.challenge).capitalize()} still open",
                 items=_listed(recap.challenges),
             )
         )
@@ -212,11 +213,11 @@ def recap_sections(recap: Recap, words: Words, timezone: str) -> list[Section]:
         count = recap.open_pledges
         sections.append(
             Section(
-                heading=f"{words.pledge.capitalize()}s",
-                text=f"{count} open {words.pledge}{'' if count == 1 else 's'} being carried out "
+                heading=f"{plural_of(words.pledge).capitalize()}",
+                text=f"{plural(count, 'open ' + words.pledge)} being carried out "
                 "in practice right now."
                 if count
-                else f"No open {words.pledge}s at the moment.",
+                else f"No open {plural_of(words.pledge)} at the moment.",
             )
         )
     if recap.polls:
@@ -261,7 +262,7 @@ def meeting_reminder(
     if challenges:
         sections.append(
             Section(
-                heading=f"{words.challenge.capitalize()}s from our last {words.checkin}",
+                heading=f"{plural_of(words.challenge).capitalize()} from our last {words.checkin}",
                 items=_listed(challenges),
             )
         )
@@ -329,9 +330,9 @@ def days_text(delta: timedelta) -> str:
     """'7 days', '36 hours'."""
     if delta % timedelta(days=1) == timedelta(0):
         days = delta.days
-        return f"{days} day{'' if days == 1 else 's'}"
+        return plural(days, "day")
     hours = int(delta.total_seconds() // 3600)
-    return f"{hours} hour{'' if hours == 1 else 's'}"
+    return plural(hours, "hour")
 
 
 # ---- reading "when … what" ---------------------------------------------------------------

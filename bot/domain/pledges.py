@@ -51,11 +51,6 @@ def midpoint(pledge: Pledge) -> datetime | None:
     return pledge.cycle_start + length / 2
 
 
-def plural(count: int, word: str) -> str:
-    """'1 open pledge', '3 open pledges'."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def follow_up_buttons(pledge: Pledge) -> tuple[Button, ...]:
     """Done / Still working on it / Need help / Let it go."""
     value = str(pledge.id)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from bot.domain.checkins import local_time
 from bot.domain.tally import Method, Result, describe
-from bot.domain.text import short
+from bot.domain.text import plural, short
 from bot.messages import Button, OutMessage, Section
 from bot.storage.tables_polls import Poll
 
@@ -165,8 +165,7 @@ def format_choices(poll: Poll, choices: Sequence[int]) -> str:
 
 
 def _unit(poll: Poll, count: int) -> str:
-    word = "dot" if poll.method == "dots" else "vote"
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    return plural(count, "dot" if poll.method == "dots" else "vote")
 
 
 def result_sections(poll: Poll, result: Result, labels: Sequence[str]) -> list[Section]:
@@ -209,6 +208,6 @@ def outcome_line(poll: Poll, result: Result, labels: Sequence[str]) -> str:
     if poll.method == "ranked":
         last = result.rounds[-1]
         active = sum(last.counts.values())
-        votes = f"{last.counts[winner]} of {active} votes"
+        votes = f"{last.counts[winner]} of {plural(active, 'vote')}"
         return f"Chosen: {labels[winner - 1]}, with {votes} in the last round."
     return f"Chosen: {labels[winner - 1]}, with {_unit(poll, result.counts[winner])}."

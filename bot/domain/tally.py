@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bot.domain.text import plural
+
 Method = Literal["single", "approval", "dots", "ranked"]
 METHODS: tuple[Method, ...] = ("single", "approval", "dots", "ranked")
 MAX_OPTIONS = 25
@@ -129,9 +131,7 @@ def describe(method: Method, ballot: Sequence[int], labels: Sequence[str]) -> li
         return [f"{place}. {labels[n - 1]}" for place, n in enumerate(ballot, 1)]
     if method == "dots":
         counts = Counter(ballot)
-        return [
-            f"{labels[n - 1]} — {k} dot{'s' if k != 1 else ''}" for n, k in sorted(counts.items())
-        ]
+        return [f"{labels[n - 1]} — {plural(k, 'dot')}" for n, k in sorted(counts.items())]
     return [labels[n - 1] for n in ballot]
 
 

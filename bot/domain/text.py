@@ -40,3 +40,29 @@ def short(text: str, limit: int = 80) -> str:
     """The first `limit` characters of `text` on one line, with an ellipsis if cut."""
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+_INVARIANT = frozenset({"learning", "feedback", "advice", "information", "news"})
+
+
+def plural_of(noun: str) -> str:
+    """The plural of an English noun or noun phrase (its last word changes): 'success' ->
+    'successes', 'story' -> 'stories', 'check-in' -> 'check-ins', 'open pledge' -> 'open
+    pledges'. Words with no plural ('learning', 'feedback') stay as they are."""
+    head, _, last = noun.rpartition(" ")
+    lower = last.lower()
+    if not lower or lower in _INVARIANT or not lower[-1].isalpha():
+        return noun
+    if lower.endswith(("s", "x", "z", "ch", "sh")):
+        last += "ES" if last.isupper() else "es"
+    elif lower.endswith("y") and lower[-2:-1] not in ("", *"aeiou"):
+        last = last[:-1] + ("IES" if last.isupper() else "ies")
+    else:
+        last += "S" if last.isupper() else "s"
+    return f"{head} {last}" if head else last
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """'1 member', '3 members', '2 successes': a number with its noun in agreement
+    (`many` when the plural is irregular)."""
+    return f"{count} {noun if count == 1 else many or plural_of(noun)}"

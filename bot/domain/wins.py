@@ -11,7 +11,7 @@ import hmac
 from datetime import datetime, timedelta
 
 from bot.config import Words
-from bot.domain.text import short
+from bot.domain.text import plural, plural_of, short
 from bot.messages import Button, OutMessage, Section
 from bot.storage.tables_wins import Win
 
@@ -29,7 +29,7 @@ def author_key(secret: bytes, win_id: int, member_id: int) -> str:
 
 def cheers(count: int) -> str:
     """'1 cheer', '3 cheers'."""
-    return f"{count} cheer{'' if count == 1 else 's'}"
+    return plural(count, "cheer")
 
 
 def names_list(names: list[str]) -> str:
@@ -117,7 +117,7 @@ def how_long_ago(then: datetime, now: datetime) -> str:
 
     def phrase(count: int, unit: str) -> str:
         word = "a" if count == 1 else (numbers[count] if count < len(numbers) else str(count))
-        return f"{word} {unit}{'' if count == 1 else 's'} ago".capitalize()
+        return f"{word} {unit if count == 1 else plural_of(unit)} ago".capitalize()
 
     if days >= 365:
         return phrase(days // 365, "year")

@@ -7,7 +7,7 @@ from sqlmodel import col, select
 from bot import commands as c
 from bot.config import CommunitySettings
 from bot.context import Context
-from bot.domain.text import short
+from bot.domain.text import plural, short
 from bot.features.base import Feature, Verb, usage_error
 from bot.messages import Button, OutMessage, Response, Section, say
 from bot.storage.tables import OutboxMessage
@@ -31,7 +31,7 @@ def show_undelivered(cmd: c.ShowUndelivered, ctx: Context) -> Response:
     more = f" and {len(dead) - 20} more" if len(dead) > 20 else ""
     return Response(
         message=OutMessage(
-            title=f"{len(dead)} message(s) I could not deliver{more}",
+            title=f"{plural(len(dead), 'message')} I could not deliver{more}",
             sections=(Section(items=items),),
             buttons=(Button(label="Try them again", action="outbox.retry"),),
             footer="/cop undelivered retry sends them again.",
@@ -50,7 +50,7 @@ def retry_undelivered(cmd: c.RetryUndelivered, ctx: Context) -> Response:
     for row in dead:
         row.status, row.attempts, row.next_attempt_at, row.last_error = "pending", 0, now, None
         ctx.uow.session.add(row)
-    return Response(message=say(f"Trying {len(dead)} message(s) again."))
+    return Response(message=say(f"Trying {plural(len(dead), 'message')} again."))
 
 
 def _parse_undelivered(rest: str, _settings: CommunitySettings) -> c.Command:

@@ -19,7 +19,7 @@ from bot.config import CheckinSettings, CommunitySettings
 from bot.context import Context
 from bot.domain import checkins as rules
 from bot.domain import when
-from bot.domain.text import clean_text, short
+from bot.domain.text import clean_text, plural_of, short
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, split_id, usage_error
 from bot.features.guard import guard_text
@@ -301,7 +301,8 @@ def skip(cmd: c.SkipCheckIn, ctx: Context) -> Response:
     if cmd.off:
         member.away_until = None
         ctx.uow.session.add(member)
-        return Response(message=say(f"Welcome back! You'll hear about {words.checkin}s again."))
+        again = f"Welcome back! You'll hear about {plural_of(words.checkin)} again."
+        return Response(message=say(again))
     if cmd.until is not None:
         try:
             until = when.parse_moment(cmd.until, now, ZoneInfo(member.timezone))

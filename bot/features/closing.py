@@ -26,6 +26,7 @@ from bot.domain import momentum as rules
 from bot.domain import when
 from bot.domain.checkins import local_time
 from bot.domain.members import deliver_at
+from bot.domain.text import plural
 from bot.errors import UserError
 from bot.features import momentum_links as links
 from bot.features.base import Feature, Verb, split_id, usage_error
@@ -192,7 +193,7 @@ def _export_message(name: str, data: dict[str, Any]) -> OutMessage:
     return OutMessage(
         title=f"{name}: the keepers' export",
         sections=sections,
-        footer=(f"Cut short: {cut} more part(s) did not fit. " if cut else "")
+        footer=(f"Cut short: {plural(cut, 'more part')} did not fit. " if cut else "")
         + "Keep it somewhere safe: copbot erases the community's data on the date above.",
     )
 

@@ -18,7 +18,7 @@ from bot.context import Context
 from bot.domain import momentum as rules
 from bot.domain import when
 from bot.domain.checkins import local_time
-from bot.domain.text import clean_text
+from bot.domain.text import clean_text, plural_of
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.messages import OutMessage, Response, Section, say
@@ -179,7 +179,7 @@ def list_meetings(cmd: ListMeetings, ctx: Context) -> Response:
         .limit(10)
     ).all()
     if not upcoming:
-        return Response(message=say(f"No {words.meeting}s in the calendar yet."))
+        return Response(message=say(f"No {plural_of(words.meeting)} in the calendar yet."))
     items = tuple(
         f"#{m.id} {local_time(m.starts_at, ctx.community.timezone)}"
         + (f" — {m.topic}" if m.topic else "")
@@ -187,7 +187,7 @@ def list_meetings(cmd: ListMeetings, ctx: Context) -> Response:
     )
     return Response(
         message=OutMessage(
-            title=f"Our {words.meeting}s ahead ({ctx.community.timezone} time)",
+            title=f"Our {plural_of(words.meeting)} ahead ({ctx.community.timezone} time)",
             sections=(Section(items=items),),
         )
     )
@@ -195,7 +195,7 @@ def list_meetings(cmd: ListMeetings, ctx: Context) -> Response:
 
 def schedule_meeting(cmd: ScheduleMeeting, ctx: Context) -> Response:
     words = ctx.settings.words
-    ctx.require_convener(f"set {words.meeting}s")
+    ctx.require_convener(f"set {plural_of(words.meeting)}")
     starts_at, rest = _read_moment(ctx, cmd.text)
     topic = clean_text(rest, what="The topic", max_length=300) if rest else None
     meeting = _place(ctx, starts_at, topic)
@@ -206,7 +206,7 @@ def schedule_meeting(cmd: ScheduleMeeting, ctx: Context) -> Response:
 
 def move_meeting(cmd: MoveMeeting, ctx: Context) -> Response:
     words = ctx.settings.words
-    ctx.require_convener(f"move {words.meeting}s")
+    ctx.require_convener(f"move {plural_of(words.meeting)}")
     old = _meeting(ctx, cmd.meeting_id)
     try:
         starts_at = when.parse_moment(cmd.when, ctx.clock.now(), ctx.settings.zone)
@@ -233,7 +233,7 @@ def move_meeting(cmd: MoveMeeting, ctx: Context) -> Response:
 
 def cancel_meeting(cmd: CancelMeeting, ctx: Context) -> Response:
     words = ctx.settings.words
-    ctx.require_convener(f"cancel {words.meeting}s")
+    ctx.require_convener(f"cancel {plural_of(words.meeting)}")
     meeting = _meeting(ctx, cmd.meeting_id)
     meeting.cancelled = True
     ctx.uow.session.add(meeting)

@@ -41,6 +41,7 @@ from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain import when
 from bot.domain.retention import parse_period
+from bot.domain.text import plural, plural_of
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, mention, usage_error
 from bot.messages import Attachment, Button, OutMessage, Response, Section, say
@@ -383,15 +384,16 @@ def export_my_data(cmd: ExportMyData, ctx: Context) -> Response:
         default=str,
     )
     chunks = [document[i : i + CHUNK] for i in range(0, len(document), CHUNK)]
-    summary = tuple(f"{table}: {len(rows)} row(s)" for table, rows in data.items())
+    summary = tuple(f"{table}: {plural(len(rows), 'row')}" for table, rows in data.items())
     stamp = now.isoformat(timespec="seconds")
     first = OutMessage(
         title=f"Everything copbot holds about you in {ctx.community.name}",
         sections=(
             Section(items=summary),
             Section(
-                text=f"The whole record is attached (JSON), and follows in {len(chunks)} "
-                "part(s) in case your app can't open files. /cop forget-me erases it."
+                text="The whole record is attached (JSON), and follows in "
+                f"{plural(len(chunks), 'part')} in case your app can't open files. "
+                "/cop forget-me erases it."
             ),
         ),
         attachment=Attachment(
@@ -415,8 +417,8 @@ def export_my_data(cmd: ExportMyData, ctx: Context) -> Response:
     rows = sum(len(r) for r in data.values())
     return Response(
         message=say(
-            f"I've sent you everything I hold about you privately: {rows} record(s) "
-            f"in {len(data)} place(s)."
+            "I've sent you everything I hold about you privately: "
+            f"{plural(rows, 'record')} in {plural(len(data), 'place')}."
         )
     )
 
@@ -448,7 +450,8 @@ def start_forget(cmd: StartForget, ctx: Context) -> Response:
             sections=(
                 Section(
                     text=f"This erases {'your' if mine else 'their'} profile and settings, "
-                    f"replies, {ctx.settings.words.pledge}s, votes and everything else I hold "
+                    f"replies, {plural_of(ctx.settings.words.pledge)}, votes and everything "
+                    "else I hold "
                     f"about {whose} in {ctx.community.name}. It can't be undone. What "
                     f"{'you' if mine else 'they'} shared can also stay, with nothing left "
                     f"to link it to {'you' if mine else 'them'}."

@@ -13,6 +13,7 @@ from bot.config import CommunitySettings, Words
 from bot.context import Context
 from bot.domain import when
 from bot.domain.checkins import local_time
+from bot.domain.text import plural, plural_of
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.messages import Button, OutMessage, Response, Section, say
@@ -53,7 +54,8 @@ def planning_invitation_section(words: Words) -> Section:
     """The standing offer, for any message (the newsletter includes it)."""
     return Section(
         heading=f"Help shape our next {words.meeting}",
-        text=f"Anyone can help plan and convene our {words.meeting}s: choose a topic, invite "
+        text=f"Anyone can help plan and convene our {plural_of(words.meeting)}: choose a topic, "
+        "invite "
         "a speaker, host a session. No experience needed, and you can step down any time. "
         "Type /cop plan (or press the button) to offer.",
     )
@@ -122,7 +124,8 @@ def volunteer(cmd: Volunteer, ctx: Context) -> Response:
     ctx.record("volunteered")
     return Response(
         message=say(
-            f"Thank you! You're in the planning group for our {words.meeting}s; the conveners "
+            f"Thank you! You're in the planning group for our {plural_of(words.meeting)}; "
+            "the conveners "
             "can see you offered and will be in touch. Step down any time with /cop plan stop."
         )
     )
@@ -158,7 +161,7 @@ def show_planners(cmd: ShowPlanners, ctx: Context) -> Response:
     items = tuple(f"{name} (since {local_time(at, tz)})" for name, at in rows)
     return Response(
         message=OutMessage(
-            title=f"{len(rows)} member(s) offered to help plan",
+            title=f"{plural(len(rows), 'member')} offered to help plan",
             sections=(Section(items=items),),
         )
     )

@@ -22,7 +22,7 @@ from bot.context import Context
 from bot.domain import pledges as rules
 from bot.domain import when
 from bot.domain.checkins import local_time
-from bot.domain.text import clean_text
+from bot.domain.text import clean_text, plural, plural_of
 from bot.errors import UserError
 from bot.features.base import ButtonParser, Feature, FormParser, Verb, split_id, usage_error
 from bot.features.guard import guard_text
@@ -214,27 +214,30 @@ def list_pledges(cmd: ListPledges, ctx: Context) -> Response:
     ).all()
     sections = [
         Section(
-            heading=f"Your {words.pledge}s (only you see them)",
+            heading=f"Your {plural_of(words.pledge)} (only you see them)",
             items=tuple(rules.list_line(p, words, member.timezone) for p in mine),
         )
         if mine
-        else Section(text=f"You have no {words.pledge}s yet. Make one with /cop pledge <text>.")
+        else Section(
+            text=f"You have no {plural_of(words.pledge)} yet. Make one with /cop pledge <text>."
+        )
     ]
     if member.is_keeper or member.is_convener:
         total, soon, late = pledge_counts(session, ctx.community_id, ctx.clock.now())
-        figures = f"{rules.plural(total, 'open ' + words.pledge)}, {soon} due this week"
+        figures = f"{plural(total, 'open ' + words.pledge)}, {soon} due this week"
         if late:
             figures += f", {late} past {'its' if late == 1 else 'their'} date"
         sections.append(
             Section(
                 heading="Across the community",
-                text=f"{figures}. {words.pledge.capitalize()}s are private: you see how many, "
+                text=f"{figures}. {plural_of(words.pledge).capitalize()} are private: "
+                "you see how many, "
                 "never what they say.",
             )
         )
     return Response(
         message=OutMessage(
-            title=f"{words.pledge.capitalize()}s",
+            title=f"{plural_of(words.pledge).capitalize()}",
             sections=tuple(sections),
             footer="/cop pledges edit <number> <text> · renew <number> by <when> · "
             "cancel <number> · share <number>",

@@ -26,7 +26,7 @@ from bot.domain import tally as counting
 from bot.domain import when
 from bot.domain.checkins import local_time
 from bot.domain.members import is_away
-from bot.domain.text import clean_text, short
+from bot.domain.text import clean_text, plural, short
 from bot.errors import UserError
 from bot.features import poll_parsing
 from bot.features.base import Feature, Verb
@@ -328,7 +328,7 @@ def start_form(cmd: StartPollForm, ctx: Context) -> Response:
 def _turnout(session: Session, poll: Poll) -> str:
     voters = len(_ballots(session, poll.id))
     members = _member_count(session, poll.community_id)
-    return f"{voters} of {members} members have voted."
+    return f"{voters} of {plural(members, 'member')} have voted."
 
 
 def _poll_view(ctx: Context, poll: Poll, member: Member | None) -> OutMessage:
@@ -340,7 +340,7 @@ def _poll_view(ctx: Context, poll: Poll, member: Member | None) -> OutMessage:
     if closed:
         result = _kept(session, poll)
         members = (poll.result or {}).get("members", "?")
-        sections.append(Section(text=f"{result.ballots} of {members} members voted."))
+        sections.append(Section(text=f"{result.ballots} of {plural(members, 'member')} voted."))
         sections.append(Section(text=_status_line(poll, labels, result)))
         sections += rules.result_sections(poll, result, labels)
     else:
@@ -620,7 +620,7 @@ def close_poll(cmd: ClosePoll, ctx: Context) -> Response:
     result = _count(session, poll)
     members = _member_count(session, ctx.community_id)
     poll.result = {**counting.to_json(result), "members": members}
-    sections = [Section(text=f"{result.ballots} of {members} members voted.")]
+    sections = [Section(text=f"{result.ballots} of {plural(members, 'member')} voted.")]
     sections.append(Section(text=rules.outcome_line(poll, result, labels)))
     sections += rules.result_sections(poll, result, labels)
     if not poll.anonymous and result.ballots:
@@ -851,8 +851,8 @@ def poll_status(
         if poll.closed_at is None:
             line = (
                 f"Poll {poll.id}, '{question}', is open until "
-                f"{local_time(poll.closes_at, zone)}: {voters} of {electorate} members have "
-                "voted so far."
+                f"{local_time(poll.closes_at, zone)}: {voters} of "
+                f"{plural(electorate, 'member')} have voted so far."
             )
         else:
             labels = _labels(session, poll)

@@ -12,7 +12,7 @@ from bot import commands as c
 from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain.checkins import local_time
-from bot.domain.text import clean_text
+from bot.domain.text import clean_text, plural_of
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.mydata import audit
@@ -166,7 +166,8 @@ def welcome_message(ctx: Context, member: Member) -> OutMessage:
                     f"When a {words.checkin} opens, share a {words.success}, a "
                     f"{words.challenge} or some {words.learning}: with your name, or "
                     "anonymously (the Chatham House rule).",
-                    f"Everyone can help plan and convene our {words.meeting}s: /cop plan.",
+                    "Everyone can help plan and convene our "
+                    f"{plural_of(words.meeting)}: /cop plan.",
                     "Type /cop help to see everything you can do here.",
                 ),
             ),

@@ -20,7 +20,7 @@ from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain import wins as rules
 from bot.domain.checkins import local_time
-from bot.domain.text import clean_text
+from bot.domain.text import clean_text, plural_of
 from bot.errors import UserError
 from bot.features.base import ButtonParser, Feature, Verb, mention, split_id, usage_error
 from bot.features.guard import guard_text
@@ -380,7 +380,8 @@ def list_wins(cmd: ListWins, ctx: Context) -> Response:
         .limit(RECENT)
     ).all()
     if not wins:
-        return Response(message=say(f"No {words.win}s yet. Share the first with /cop win <text>."))
+        first = f"No {plural_of(words.win)} yet. Share the first with /cop win <text>."
+        return Response(message=say(first))
     counts = cheer_counts(session, [w.id for w in wins if w.id is not None])
     items = tuple(
         rules.win_line(
@@ -390,7 +391,7 @@ def list_wins(cmd: ListWins, ctx: Context) -> Response:
     )
     return Response(
         message=OutMessage(
-            title=f"Recent {words.win}s",
+            title=f"Recent {plural_of(words.win)}",
             sections=(Section(items=items),),
             footer="Cheer one with /cop win cheer <number>; share yours with /cop win <text>.",
         )
