@@ -3,7 +3,19 @@
 Each example is a piece of text a member might post, labelled with the kinds of identifier
 it contains (an empty set: none). Valid NHS numbers are computed here with the modulus-11
 algorithm; look-alikes are valid numbers with their check digit broken, phone numbers,
-dates, references and postcodes without a name.
+dates, references and postcodes without a name. The labelling policy:
+
+- nhs_number: ten digits passing the modulus-11 check, however grouped, unless the text says
+  it is something else (an ISBN, an order, invoice, tracking or booking number).
+- date_of_birth: a whole date (day, month, year) that is someone's birth date: labelled as one
+  ("DOB", "born", "birthday"), or written beside a person (a name, "Mrs K", "patient", "lady")
+  and at least 10 years old. Not: historic events, laws, meetings, visits, deadlines.
+- postcode: a full UK postcode beside a person (a name, title, "she", "patient", "client") or
+  a home address; not an organisation's or a place's postcode.
+- phone: a phone number, UK or international; not short codes, extensions or bleeps.
+- email: an email address, including "name at example dot com".
+
+examples() is the part the rules were tuned on; tests/data/identifier_held_out.py is not.
 """
 
 from __future__ import annotations
@@ -60,8 +72,18 @@ def spaced(number: str, sep: str = " ") -> str:
     return f"{number[:3]}{sep}{number[3:6]}{sep}{number[6:]}"
 
 
+def grouped(number: str, sizes: tuple[int, ...], sep: str = " ") -> str:
+    """`number` split into groups of `sizes` digits: grouped("9434765919", (4, 3, 3))."""
+    assert sum(sizes) == len(number)
+    parts, at = [], 0
+    for size in sizes:
+        parts.append(number[at : at + size])
+        at += size
+    return sep.join(parts)
+
+
 def examples() -> list[Example]:
-    """The whole corpus: at least 50 positive and 50 negative examples."""
+    """The tuning corpus (the held-out part is in identifier_held_out.py)."""
     nhs = valid_nhs_numbers(20)
     x: list[tuple[str, set[str]]] = []
     n = {"nhs_number"}
@@ -206,4 +228,7 @@ def examples() -> list[Example]:
         ("Come to the Leeds office, LS1 4AB, for the workshop", set()),
         ("The NHS was founded on 05/07/1948", set()),
     ]
+    from tests.data.identifier_more import more_examples
+
+    x += [(text, set(kinds)) for text, kinds in more_examples()]
     return [Example(text, frozenset(kinds)) for text, kinds in x]

@@ -1,0 +1,257 @@
+"""More of the identifier guard's tuning corpus: chat a nurse, pharmacist, social worker, charity
+worker or someone with lived experience might write, in every style, case and typo.
+
+Labelled by the policy in tests/data/identifier_corpus.py.
+"""
+
+from __future__ import annotations
+
+from tests.data.identifier_corpus import broken, grouped, valid_nhs_numbers
+
+
+def more_examples() -> list[tuple[str, set[str]]]:
+    """(text, kinds) pairs, positives then negatives."""
+    nhs = valid_nhs_numbers(30, start=700_000_001, step=1_234_567)
+    n, d, p, t, e = {"nhs_number"}, {"date_of_birth"}, {"postcode"}, {"phone"}, {"email"}
+    x: list[tuple[str, set[str]]] = []
+    # ---- NHS numbers in other groupings, cases and typos ----
+    x += [
+        (f"NHS no. {grouped(nhs[0], (3, 3, 4), '.')}", n),
+        (f"nhs {grouped(nhs[1], (3, 7))} pls check the summary care record", n),
+        (f"his number's {grouped(nhs[2], (4, 3, 3))}", n),
+        (f"{grouped(nhs[3], (4, 3, 3), '-')} is on the wrong list", n),
+        (f"NHSNo {nhs[4]}", n),
+        (f"nhs num {grouped(nhs[5], (3, 3, 4))} still waiting on OT", n),
+        (f"Can pharmacy check {grouped(nhs[6], (3, 3, 4), '.')} for interactions?", n),
+        (f"the lady ({grouped(nhs[7], (5, 5))}) rang the helpline three times", n),
+        (f"bed 4 {grouped(nhs[8], (3, 3, 4))} needs the tissue viability nurse", n),
+        (f"Client NHS number {grouped(nhs[9], (3, 3, 4))}, social care ref to follow", n),
+        (f"NHS: {grouped(nhs[10], (3, 3, 4))}; GP: Dr Shah", n),
+        (f"re pt {nhs[11]}, the blister pack was wrong again", n),
+        (f"CHI {nhs[12]} (scottish patient) got the same letter", n),
+        (f"his NHS number is {nhs[13]} and his wife's is {nhs[14]}", n),
+        (f"Can someone check {grouped(nhs[15], (3, 3, 4), ' - ')} on the system?", n),
+        (f"I've emailed about {grouped(nhs[16], (2, 4, 4))} but heard nothing", n),
+        (f"!!! {grouped(nhs[17], (3, 3, 4))} !!! urgent", n),
+        (f"nhs no {grouped(nhs[18], (3, 3, 4))}, no known allergies", n),
+        (f"NHS NUMBER {nhs[19]}", n),
+        (f"(nhs {grouped(nhs[20], (3, 3, 4))})", n),
+    ]
+    # ---- dates of birth ----
+    x += [
+        ("Mr Jones 12/03/48 admitted with a fall", d),
+        ("DOB 12031948", d),
+        ("dob 19480312 on the system, which is wrong", d),
+        ("DoB: 3.4.52", d),
+        ("d.o.b 22 Jan 1960", d),
+        ("date of birth 7th November 1933", d),
+        ("b. 02/05/1947, widowed last year", d),
+        ("Mrs Begum, 11/08/1939, needs a hoist at home", d),
+        ("Mr K 1/1/44 refused his meds", d),
+        ("Mrs Kaur (04.04.1962) asked about the carers' group", d),
+        ("the gentleman born 15/05/1929 is our oldest", d),
+        ("she's a 1 March 1990 birthday so turning 36", d),
+        ("lad was born 2010-08-16, so still under children's services", d),
+        ("Birth date 30/11/1971", d),
+        ("my mum (DOB 6th June 1946) is on the waiting list", d),
+        ("DOB - 14-09-1955", d),
+        ("dob:01/01/1950", d),
+        ("patient, 12 Dec 1951, lives with her son", d),
+        ("My client (dob 28/2/1983) has been evicted", d),
+        ("Mrs W 18/6/42, husband is her carer", d),
+        ("young man dob 2/9/2001 on the ward", d),
+        ("born 5 Jul 1948, same day as the NHS!", d),
+    ]
+    # ---- postcodes next to a person or a home address ----
+    x += [
+        ("Mr Patel LS6 2QT needs a new key safe", p),
+        ("john smith ls11 5TT asked for a callback", p),
+        ("Amira's at M14 5RT most afternoons", p),
+        ("she lives in CF5 1AB and the bus is hopeless", p),
+        ("His postcode is BD3 9LR", p),
+        ("my client in WF1 2PQ has no heating", p),
+        ("Mrs Ellis, 4 Back Lane, HX1 5AB", p),
+        ("address 12 Brook Street, L8 7SR, for the parcel", p),
+        ("Visiting Doreen at YO10 3DD tomorrow", p),
+        ("Ms F Ali (E1 6AN) rang again", p),
+        ("gentleman in flat 3, NE6 2XY, declined the visit", p),
+        ("Gerald, SK4 1AA, asked about the befriending scheme", p),
+        ("patients at LS9 7TF and LS9 8HD both need a visit", p),
+        ("her home is TS1 3BA, no lift", p),
+        ("mrs o'brien in g42 8qt wants to join", p),
+        ("Eileen Doyle lives at PR1 8UY", p),
+        ("Pt's address: 9 Mill Road, CB1 2AD", p),
+        ("he moved to sw9 8ab last month", p),
+        ("the family in ST4 7QB need a food parcel", p),
+        ("Dr Fox's patient, OX3 9DU, missed two clinics", p),
+    ]
+    # ---- phone numbers, UK and abroad ----
+    x += [
+        ("mob: 07700-900-555", t),
+        ("her number is 07700 900 432", t),
+        ("Tel: 0113 496 0123", t),
+        ("ring 01632960000 after 6", t),
+        ("landline 0161 4960 111", t),
+        ("son in Spain +34 612 34 56 78", t),
+        ("sister in Dublin 00353 87 765 4321", t),
+        ("+48 601 234 567 is the interpreter's mobile", t),
+        ("daughter in Lagos: +234 803 123 4567", t),
+        ("cousin in Delhi +91 98765 43210", t),
+        ("US number +1 (212) 555-0147", t),
+        ("Aus: +61 412 345 678", t),
+        ("call (020) 7946 0001", t),
+        ("text 07700 900 888 for the rota please", t),
+        ("+44 7700 900 321 is his work phone", t),
+        ("his wife's mobile +447700900543", t),
+        ("whatsapp me 07700900654", t),
+        ("phone 0044 7700 900 765 from abroad", t),
+    ]
+    # ---- email addresses ----
+    x += [
+        ("write to JOHN.SMITH@EXAMPLE.COM", e),
+        ("her email is mo.hassan@example.co.uk", e),
+        ("contact jess_k99@example.net re the referral", e),
+        ("cc sw.team@example.gov.uk and me", e),
+        ("Email: amy.o'neill@example.ie", e),
+        ("daughter: lucy+mum@example.com", e),
+        ("send it to r.jones@nhs.net, she's expecting it", e),
+        ("(mike.t@example.org)", e),
+        ("email him at peter dot g at example dot com", e),
+        ("the carer's address is sam[at]example[dot]org", e),
+    ]
+    # ---- more than one kind ----
+    x += [
+        (f"NHS {grouped(nhs[21], (3, 3, 4))} DOB 01/01/1950", {"nhs_number", "date_of_birth"}),
+        ("Mr A Shah, 4 High St, LS12 3AB, 07700 900100", {"postcode", "phone"}),
+        ("dob 3/3/33 mob 07700900333", {"date_of_birth", "phone"}),
+        (f"{nhs[22]} / jane.doe@example.com", {"nhs_number", "email"}),
+        ("Mrs Y, YO1 7HH, 0190 496 0321", {"postcode", "phone"}),
+    ]
+    # ---- lived experience: people writing about themselves and their family ----
+    x += [
+        (f"my nhs number is {grouped(nhs[0], (3, 3, 4))} if that helps the advocate", n),
+        (f"my dad's number is {grouped(nhs[1], (4, 3, 3))}, they keep losing his notes", n),
+        ("my son was born 21/04/2008 and CAMHS still haven't seen him", d),
+        ("I'm dob 09/09/1979, they had it as 1997!!", d),
+        ("me and my partner live at LS14 1AA, can anyone visit?", p),
+        ("we're in hu3 2qa if anyone local wants to meet", p),
+        ("text me on 07700 900 987 if you want to talk", t),
+        ("my mobile is 077009 00123", t),
+        ("ring me +44 (0) 7700 900 445", t),
+        ("my email is lou.brown1985@example.com", e),
+        ("i'm on daisy_m@example.co.uk, message me", e),
+        ("Mum (b 12/12/1936) is in the care home now", d),
+    ]
+    # ---- negatives: numbers that are not NHS numbers ----
+    x += [
+        (f"Order {grouped(broken(nhs[23]), (3, 3, 4))} is late", set()),
+        (f"ref {grouped(broken(nhs[24]), (4, 3, 3))} for the stock", set()),
+        (f"PO {grouped(broken(nhs[25]), (3, 7))} signed off", set()),
+        (f"ISBN {nhs[26]}", set()),
+        (f"isbn: {grouped(nhs[27], (1, 4, 4, 1), '-')}", set()),
+        ("The book is ISBN 978-1-4028-9462-6", set()),
+        (f"Order number {nhs[28]} for the dressings", set()),
+        (f"tracking no {nhs[29]} - parcel lost", set()),
+        ("Our charity number is 1098765", set()),
+        ("Company reg 12345678", set()),
+        ("account 12345678, sort code 20-00-00", set()),
+        ("The grant was £12,500", set()),
+        ("Audit ID 2024-0117", set()),
+        ("Serial 7700900123 on the pump", set()),
+        ("We had 1,234 calls and 567 visits", set()),
+        ("phone the office, extension 2231", set()),
+        ("999 only for emergencies please", set()),
+        ("NHS 111 online is easier", set()),
+        ("Bed 10 is free", set()),
+        ("Ward 23, bay 4", set()),
+    ]
+    # ---- negatives: dates that are not birth dates ----
+    x += [
+        ("The NHS turned 75 on 5 July 2023", set()),
+        ("Founded on 5 July 1948, the NHS is older than my dad", set()),
+        ("The hospital was built in 1904 and opened 12 March 1906", set()),
+        ("Since 01/04/2013 commissioning has been different", set()),
+        ("Care Act 2014 came in on 1 April 2015", set()),
+        ("The strike on 12/03/2024 delayed everything", set()),
+        ("meeting 14/01/27 at 2pm", set()),
+        ("Group runs 3/2/2027 to 24/3/2027", set()),
+        ("the 1990 reforms changed everything", set()),
+        ("established 2 Feb 1995 as a small charity", set()),
+        ("I've worked here since 12 Sep 2001", set()),
+        ("We launched the service on 6/6/2016", set()),
+        ("Policy dated 01.09.2019 is out of date", set()),
+        ("Deadline 30/06/2027 for the bid", set()),
+        ("my shift on 24/12 is covered", set()),
+        ("Referral made 03/11/2026", set()),
+        ("The Beveridge Report came out on 1 December 1942", set()),
+        ("Clinic closed 25/12/2026 - 01/01/2027", set()),
+        ("Report published 2019-05-14 by the CQC", set()),
+        ("Mr Jones was seen on 12/11/2026", set()),
+    ]
+    # ---- negatives: postcodes with no person, places, look-alikes ----
+    x += [
+        ("Chapeltown Road, LS7 3EX has a new pharmacy", set()),
+        ("the library on Roundhay Road, LS8 5PL does free printing", set()),
+        ("St James's Hospital, LS9 7TF, has parking now", set()),
+        ("Leeds General Infirmary (LS1 3EX) is rebuilding", set()),
+        ("We meet at the Quaker Meeting House, YO1 7RU", set()),
+        ("the venue is Park Square, LS1 2NE", set()),
+        ("our office is at 25 Park Place, LS1 2SP", set()),
+        ("drop-in at Oxford Road, M13 9PL every week", set()),
+        ("food bank BD1 1HY open Tuesdays", set()),
+        ("The charity is based in EH1 1YZ", set()),
+        ("Any tips for parking near CF10 1EP?", set()),
+        ("Northern General, S5 7AU, runs the same clinic", set()),
+        ("The training is at Broad Street, B1 2EA", set()),
+        ("Mum groups in LS8 are great", set()),
+        ("the M1 and M62 interchange", set()),
+        ("CQC rated us Good, yay", set()),
+        ("Form SC1 2AB? no idea what that means", set()),
+        ("B12 and D3 levels were low", set()),
+        ("Use the A4 form, not A5", set()),
+        ("Covid-19 cases are up in LS11", set()),
+    ]
+    # ---- negatives: everyday chat ----
+    x += [
+        ("Thanks Priya, that leaflet was brilliant", set()),
+        ("Sarah and Tom ran the carers' cafe", set()),
+        ("mrs brown's tip about the hoist saved me ages", set()),
+        ("email the team if you'd like the slides", set()),
+        ("jane.doe at work said the same", set()),
+        ("@here who's coming Thursday?", set()),
+        ("user@localhost isn't a real address", set()),
+        ("price went from £3.50 to £4.20", set()),
+        ("we're at 1/3 capacity", set()),
+        ("24/7 support line is great", set()),
+        ("10 min break at 10:30", set()),
+        ("aged 92 and still sharp as anything", set()),
+        ("She was born in Jamaica and came over in the sixties", set()),
+        ("DOB field is missing from the new form", set()),
+        ("never put the NHS number in here, folks", set()),
+        ("phone numbers go in SystmOne not chat", set()),
+        ("postcode lottery for wheelchair services", set()),
+        ("Room 0.12 in the annexe", set()),
+        ("1st, 2nd and 3rd floors are closed", set()),
+        ("The 2 x 3 m room is too small", set()),
+        ("Temp 37.8, sats 94%", set()),
+        ("BP 140/90, pulse 88", set()),
+        ("Paracetamol 500mg 2 qds", set()),
+        ("INR 2.5 today", set()),
+        ("Lot 22B1 of the vaccine", set()),
+        ("Took 3 buses and 2 trains to get there", set()),
+        ("1 in 4 of us will have a mental health problem", set()),
+        ("Happy birthday Jo!", set()),
+        ("the 5 Ways to Wellbeing poster", set()),
+        ("Volunteers: 12, paid staff: 3", set()),
+        ("I've been clean 2 years 3 months today", set()),
+        ("my son is 15 and my daughter is 12", set()),
+        ("they told me to ring back in 2-3 weeks", set()),
+        ("Been on the waiting list since 2021!!", set()),
+        ("my postcode is in the catchment apparently", set()),
+        ("I email the GP but they never reply", set()),
+        ("Mum's 90th birthday is on Saturday", set()),
+        ("group meets 1st Tues of the month, 10-12", set()),
+        ("Lithium 400 mg at night", set()),
+        ("The 0800 number didn't work for me", set()),
+    ]
+    return x
