@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from bot.domain.birth_dates import BARE_BIRTH_DATE_YEARS, birth_date_spans
+from bot.domain.person_context import word_set
+from bot.domain.postcodes import postcode_spans
+
 IdentifierKind = Literal["nhs_number", "date_of_birth", "postcode", "phone", "email"]
 KINDS: tuple[IdentifierKind, ...] = ("nhs_number", "date_of_birth", "postcode", "phone", "email")
 DESCRIPTIONS: dict[IdentifierKind, str] = {
@@ -21,8 +25,7 @@ DESCRIPTIONS: dict[IdentifierKind, str] = {
     "phone": "a phone number",
     "email": "an email address",
 }
-#: A date with no "DOB"/"born" nearby counts as a birth date when at least this old.
-BARE_BIRTH_DATE_YEARS = 10
+__all__ = ["BARE_BIRTH_DATE_YEARS", "KINDS", "Finding", "describe", "find_identifiers"]
 
 
 @dataclass(frozen=True)
@@ -51,204 +54,144 @@ def is_nhs_number(digits: str) -> bool:
     return nhs_check_digit(digits[:9]) == int(digits[9])
 
 
-# ---- patterns ---------------------------------------------------------------------------
+# ---- NHS numbers -------------------------------------------------------------------------
 
-_NHS = re.compile(r"(?<!\d)\d{3}([ -]?)\d{3}\1\d{4}(?!\d)")
-_PHONE_PREFIX = re.compile(r"(?:\+\s?44|\(0\)|\+)\s*\(?$")
-_PHONE = re.compile(r"(?<![\w+])(?:\+\s?44\s?(?:\(0\)\s?)?|\(?0)\d(?:[ \-()]{0,2}\d){8,10}(?!\d)")
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_POSTCODE = re.compile(
-    r"(?<![\w-])([A-Z]{1,2}\d[A-Z\d]?) ?(\d[ABD-HJLNP-UW-Z]{2})(?![\w-])", re.IGNORECASE
-)
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
-        start=1,
-    )
-    for name in names
-}
-_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-_NUMERIC_DATE = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/.-])")
-_DAY_MONTH_YEAR = re.compile(
-    r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r",?\s+(\d{4})(?!\d)",
+#: Runs of digits in groups: "943 476 5919", "597.467.1910", "7485-814-737", "bed 4 943 ...".
+_DIGIT_RUN = re.compile(r"(?<!\d)\d+(?:(?: ?[.\-] ?| )\d+)*(?!\d)")
+_NHS_WORD = re.compile(r"\b(?:nhs|chi|patient|pt|client|h&c)\b", re.IGNORECASE)
+#: Words that say a ten-digit number is some other reference.
+_OTHER_NUMBER = re.compile(
+    r"\b(?:isbn|issn|order|invoice|inv|tracking|parcel|booking|ticket|serial|s/n|account|acc"
+    r"|acct|sort\s+code|po|barcode|lot|batch|charity|company|reg|vat|imei|iban|policy|claim"
+    r"|ups|dpd|royal\s+mail)\b",
     re.IGNORECASE,
 )
-_MONTH_DAY_YEAR = re.compile(
-    r"\b" + _MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)", re.IGNORECASE
-)
-_ISO_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
-_BIRTH_WORDS = re.compile(
-    r"(?:\bd\.?\s?o\.?\s?b\b\.?|\bdate\s+of\s+birth\b|\bbirth\s?date\b|\bbirthday\b|\bborn\b"
-    r"|\bb\.\s?)",
-    re.IGNORECASE,
-)
-#: How far before a date (in characters) a birth word counts as "near".
-_BIRTH_WORD_REACH = 30
-
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*\.?")
-_TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "mr.", "mrs.", "ms.", "dr."}
-_PLACE_WORDS = {
-    "Hospital",
-    "Clinic",
-    "Surgery",
-    "Centre",
-    "Center",
-    "Practice",
-    "Trust",
-    "Hub",
-    "Health",
-    "Medical",
-    "Library",
-    "Hall",
-    "Pharmacy",
-    "Office",
-}
-_NOT_NAMES = {
-    *(name.capitalize() for name in _MONTHS),
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "I",
-    "NHS",
-    "GP",
-    "The",
-    "A",
-    "An",
-    "Our",
-    "We",
-    "Team",
-    *_PLACE_WORDS,
-}
-#: Words either side of a postcode in which a name makes it identifying.
-_NAME_WORDS_BEFORE, _NAME_WORDS_AFTER = 6, 3
-
-
-# ---- finders ----------------------------------------------------------------------------
+_INTERNATIONAL = re.compile(r"(?:\+|\b00)\s*\(?$")
 
 
 def _nhs_numbers(text: str) -> list[Finding]:
     found = []
-    for match in _NHS.finditer(text):
-        if _PHONE_PREFIX.search(text[: match.start()]):  # "+44 161 496 0000" is a phone
-            continue
-        if is_nhs_number(re.sub(r"\D", "", match.group(0))):
-            found.append(Finding("nhs_number", match.span(), match.group(0)))
+    for run in _DIGIT_RUN.finditer(text):
+        before = text[max(0, run.start() - 30) : run.start()]
+        if _INTERNATIONAL.search(before) or run.group(0).startswith(("00", "0 0")):
+            continue  # "+44 161 496 0000", "0044 ...": a phone number
+        groups = [(m.group(0), run.start() + m.start()) for m in re.finditer(r"\d+", run.group(0))]
+        for first in range(len(groups)):
+            window, total = [], 0
+            for digits, at in groups[first:]:
+                window.append((digits, at))
+                total += len(digits)
+                if total >= 10:
+                    break
+            if total != 10 or (len(window) > 1 and min(len(d) for d, _ in window) < 2):
+                continue
+            number = "".join(d for d, _ in window)
+            if not is_nhs_number(number) or not _reads_as_nhs(text, window[0][1], number):
+                continue
+            span = (window[0][1], window[-1][1] + len(window[-1][0]))
+            found.append(Finding("nhs_number", span, text[span[0] : span[1]]))
+            break
     return found
+
+
+def _reads_as_nhs(text: str, start: int, number: str) -> bool:
+    """A valid number is an NHS number unless the words before say it is something else
+    (an ISBN, an order number) or it starts with 0 like a phone number, with no NHS word."""
+    before = text[max(0, start - 30) : start]
+    nhs_word = [m.end() for m in _NHS_WORD.finditer(before)]
+    other = [m.end() for m in _OTHER_NUMBER.finditer(before)]
+    if other and (not nhs_word or other[-1] > nhs_word[-1]):
+        return False
+    return not number.startswith("0") or bool(nhs_word)
+
+
+# ---- phone numbers -----------------------------------------------------------------------
+
+_PHONE = re.compile(
+    r"(?:(?<![\d+])\+\s?|(?<![\w+])(?:00\s?)?)\(?\d(?:\)?(?: ?[.\-] ?|\s)?\(?\d){6,16}\)?(?!\d)"
+)
+_PHONE_WORD = re.compile(
+    r"\b(?:call|ring|phone|tel|telephone|mob|mobile|cell|text|whatsapp)"
+    r"\b(?:\W+\w+){0,3}\W*$",
+    re.IGNORECASE,
+)
+#: Two-digit country calling codes; one-digit ones are 1 and 7, and any three digits not
+#: starting with these (and not 1 or 7) form the rest, as the ITU numbering plan does.
+_CC2 = word_set(
+    """
+    20 27 30 31 32 33 34 36 39 40 41 43 44 45 46 47 48 49 51 52 53 54 55 56 57 58 60 61 62
+    63 64 65 66 81 82 84 86 90 91 92 93 94 95 98
+    """
+)
+
+
+def _uk_national(digits: str) -> bool:
+    """A UK number written from its leading 0: 01/02/03/05/07/08/09 and 10 or 11 digits."""
+    if len(digits) == 11:
+        return digits[0] == "0" and digits[1] in "1235789"
+    return len(digits) == 10 and digits.startswith(("01", "0800", "0500", "0808"))
+
+
+def _international(digits: str) -> bool:
+    """Country code + national number, E.164 length (at most 15 digits)."""
+    if digits.startswith("44"):
+        national = digits[2:].removeprefix("0")
+        return len(national) in (9, 10) and national[0] in "1235789"
+    if digits.startswith("1"):
+        nanp = digits[1:]
+        return len(nanp) == 10 and nanp[0] in "23456789" and nanp[3] in "23456789"
+    if digits.startswith("7"):
+        code = 1
+    elif digits[:2] in _CC2:
+        code = 2
+    elif digits[0] != "0" and digits[:3].isdigit():
+        code = 3
+    else:
+        return False
+    return 7 <= len(digits) - code <= 12 and len(digits) <= 15
 
 
 def _phones(text: str) -> list[Finding]:
     found = []
     for match in _PHONE.finditer(text):
-        digits = re.sub(r"\D", "", match.group(0))
-        if digits.startswith("44"):
-            national = digits[2:].removeprefix("0")
-            ok = len(national) in (9, 10) and national[0] in "1235789"
+        raw = match.group(0).strip()
+        digits = re.sub(r"\D", "", raw.replace("(0)", ""))
+        if raw.startswith("+"):
+            ok = _international(digits)
+        elif digits.startswith("00"):
+            ok = _international(digits[2:])
         else:
-            ok = len(digits) in (10, 11) and digits[1] in "1235789"
-            ok = ok and (len(digits) == 11 or digits[1] == "1")  # 10 digits: some 01 areas
-        if ok:
-            found.append(Finding("phone", match.span(), match.group(0).strip()))
+            ok = _uk_national(digits) or (
+                len(digits) == 10
+                and bool(re.fullmatch(r"\(?\d{3}\)?[ .-]?\d{3}[ .-]\d{4}", raw))
+                and _international("1" + digits)
+                and bool(_PHONE_WORD.search(text[max(0, match.start() - 30) : match.start()]))
+            )
+        if ok and not _OTHER_NUMBER.search(text[max(0, match.start() - 20) : match.start()]):
+            found.append(Finding("phone", (match.start(), match.start() + len(raw)), raw))
     return found
+
+
+# ---- email addresses ---------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?<![\w.+'-])[A-Za-z0-9][A-Za-z0-9._%+'’-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+    r"\.[A-Za-z]{2,}(?![\w@])"
+)
+_DOT = r"(?:\s*[\[(]\s*dot\s*[\])]\s*|\s+dot\s+|\.)"
+_AT = r"(?:\s*[\[(]\s*at\s*[\])]\s*|\s+at\s+)"
+_SPELLED_EMAIL = re.compile(
+    rf"\b[a-z0-9_%+-]+(?:{_DOT}[a-z0-9_%+-]+)*{_AT}[a-z0-9-]+(?:{_DOT}[a-z0-9-]+)*{_DOT}[a-z]{{2,}}\b",
+    re.IGNORECASE,
+)
 
 
 def _emails(text: str) -> list[Finding]:
-    return [Finding("email", m.span(), m.group(0)) for m in _EMAIL.finditer(text)]
-
-
-def _real_date(year: int, month: int, day: int) -> date | None:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _dates(text: str) -> list[tuple[tuple[int, int], date, bool]]:
-    """Every date in the text: (span, date, written with a four-digit year)."""
-    dates: list[tuple[tuple[int, int], date, bool]] = []
-    for m in _NUMERIC_DATE.finditer(text):
-        year = int(m.group(4))
-        four = len(m.group(4)) == 4
-        if not four:
-            year += 1900 if year > 30 else 2000
-        found = _real_date(year, int(m.group(3)), int(m.group(1)))
-        if found:
-            dates.append((m.span(), found, four))
-    for m in _DAY_MONTH_YEAR.finditer(text):
-        found = _real_date(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
-        if found:
-            dates.append((m.span(), found, True))
-    for m in _MONTH_DAY_YEAR.finditer(text):
-        found = _real_date(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)))
-        if found:
-            dates.append((m.span(), found, True))
-    for m in _ISO_DATE.finditer(text):
-        found = _real_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        if found:
-            dates.append((m.span(), found, True))
-    return dates
-
-
-def _birth_dates(text: str, today: date | None) -> list[Finding]:
-    found = []
-    for (start, end), when, four_digit_year in _dates(text):
-        before = text[max(0, start - _BIRTH_WORD_REACH) : start]
-        near_word = _BIRTH_WORDS.search(before) is not None
-        if today is not None and when > today:
-            continue
-        old_enough = (
-            today is None or (today.year - when.year) >= BARE_BIRTH_DATE_YEARS
-        ) and when.year >= 1900
-        if near_word or (four_digit_year and old_enough):
-            found.append(Finding("date_of_birth", (start, end), text[start:end]))
-    return found
-
-
-def _looks_like_name(words: list[tuple[str, int]], index: int, text: str) -> bool:
-    word, start = words[index]
-    bare = word.rstrip(".")
-    if word.lower() in _TITLES:
-        return True
-    if not (bare[:1].isupper() and bare[1:2].islower()) or bare in _NOT_NAMES:
-        return False
-    if index + 1 < len(words) and words[index + 1][0].rstrip(".") in _PLACE_WORDS:
-        return False  # "St Thomas Hospital" is a place, not a person
-    before = text[:start].rstrip()
-    return bool(before) and before[-1] not in ".!?:"  # not just the start of a sentence
-
-
-def _postcodes(text: str) -> list[Finding]:
-    found = []
-    for match in _POSTCODE.finditer(text):
-        code = match.group(0)
-        if code != code.upper() and code != code.lower():
-            continue  # "Ab1 2cd" is not how anyone writes a postcode
-        before = [(w.group(0), w.start()) for w in _WORD.finditer(text[: match.start()])][
-            -_NAME_WORDS_BEFORE:
-        ]
-        after = [
-            (w.group(0), match.end() + w.start()) for w in _WORD.finditer(text[match.end() :])
-        ][:_NAME_WORDS_AFTER]
-        words = before + after
-        if any(_looks_like_name(words, i, text) for i in range(len(words))):
-            found.append(Finding("postcode", match.span(), code))
+    found = [Finding("email", m.span(), m.group(0)) for m in _EMAIL.finditer(text)]
+    for m in _SPELLED_EMAIL.finditer(text):
+        spelled = m.group(0).lower()
+        if re.search(r"dot|\[|\(", spelled):  # "jane at work.Then" is not an address
+            found.append(Finding("email", m.span(), m.group(0)))
     return found
 
 
@@ -270,9 +213,12 @@ def find_identifiers(
     if "email" in checks:
         findings += _emails(text)
     if "date_of_birth" in checks:
-        findings += _birth_dates(text, today)
+        taken = [f.span for f in findings]
+        for span in birth_date_spans(text, today):
+            if not _overlaps(span, taken):
+                findings.append(Finding("date_of_birth", span, text[span[0] : span[1]]))
     if "postcode" in checks:
-        findings += _postcodes(text)
+        findings += [Finding("postcode", s, text[s[0] : s[1]]) for s in postcode_spans(text)]
     return sorted(findings, key=lambda f: (f.span, f.kind))
 
 
