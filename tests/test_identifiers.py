@@ -417,3 +417,29 @@ async def test_sharing_a_pledge_is_checked_too(make_app, engine, platform, perso
     [post] = platform.posts()
     assert "Phone one family a week" in post.text and "07700" not in post.text
     assert "already shared" in ana.says(f"pledge share {pledge_id}")
+
+
+def test_the_readme_examples_behave_as_it_says():
+    from pathlib import Path
+
+    readme = Path(__file__).parent.parent.joinpath("README.md").read_text()
+    paragraph = readme.split("- **Patient identifiers**")[1].split("\n- ")[0]
+    paragraph = " ".join(paragraph.split())
+    flagged = {
+        "943 476 5919": "nhs_number",
+        "943.476.5919": "nhs_number",
+        "9434 765 919": "nhs_number",
+        "DOB 12031948": "date_of_birth",
+        "d.o.b. 5/11/39": "date_of_birth",
+        "Mr Jones 12/03/48": "date_of_birth",
+        "Mrs Patel at LS6 2QT": "postcode",
+        "visited mary at bd7 2nh": "postcode",
+        "sam [at] example [dot] org": "email",
+    }
+    for text, kind in flagged.items():
+        assert f"`{text}`" in paragraph, text
+        assert kinds(text) == {kind}, text
+    for text in ("founded on 5 July 1948", "Chapeltown Road, LS7 3EX"):
+        assert f"`{text}`" in paragraph and kinds(text) == set(), text
+    assert "not an ISBN or an order number" in paragraph
+    assert "UK or international phone number" in paragraph
