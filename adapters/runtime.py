@@ -22,6 +22,11 @@ from jobs.scheduler import JobScheduler
 log = logging.getLogger(__name__)
 
 
+class AdapterFatal(Exception):
+    """A platform connection that cannot recover (e.g. the token was refused): the process
+    ends with a non-zero status, so systemd or Docker restarts it and someone looks."""
+
+
 class Adapter(Protocol):
     """A connection to one chat platform."""
 
@@ -56,7 +61,7 @@ async def serve(
             await adapter.start(app)
             started.append(adapter)
             log.warning("copbot is serving %s", adapter.name)
-        await stop.wait()
+        await _until_stopped(stop, adapters)
     finally:
         for adapter in reversed(started):
             with contextlib.suppress(Exception):
@@ -66,3 +71,22 @@ async def serve(
         with contextlib.suppress(asyncio.CancelledError):
             await dispatcher
         app.close()
+
+
+async def _until_stopped(stop: asyncio.Event, adapters: Sequence[Adapter]) -> None:
+    """Wait for `stop`; raise AdapterFatal as soon as an adapter's `fatal` event is set."""
+    watched = {
+        asyncio.ensure_future(event.wait()): adapter
+        for adapter in adapters
+        if isinstance(event := getattr(adapter, "fatal", None), asyncio.Event)
+    }
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        done, _ = await asyncio.wait({stopped, *watched}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in (stopped, *watched):
+            waiter.cancel()
+    for waiter in done:
+        if waiter in watched:
+            adapter = watched[waiter]
+            raise AdapterFatal(getattr(adapter, "fatal_reason", "") or f"{adapter.name} failed")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col, select
 
 from bot import commands as c
@@ -37,6 +38,18 @@ _COMMUNITY_AND_MEMBER = (
 )
 
 SORRY = "Sorry, something went wrong on my side and nothing was changed. Please try again soon."
+BUSY = "Sorry, I'm very busy right now and nothing was changed. Please try again in a minute."
+#: Pauses between tries while the database is locked by another writer (seconds).
+BUSY_PAUSES = (0.1, 0.3, 1.0, 2.0, 4.0, 0.0)
+
+
+class _DatabaseBusy(Exception):
+    """The transaction could not get the database's write lock in time."""
+
+
+def _is_busy(error: OperationalError) -> bool:
+    text = str(error.orig).lower()
+    return "locked" in text or "busy" in text or "lock timeout" in text
 
 
 @dataclass(frozen=True)
@@ -62,7 +75,21 @@ class Bus:
     # ---- people ----------------------------------------------------------------------
 
     def handle(self, inbound: c.Inbound) -> Response:
-        """Handle one interaction; always answers, never raises for a person's mistake."""
+        """Handle one interaction; always answers, never raises for a person's mistake.
+
+        A database busy with another writer (SQLite's lock wait ran out) is tried again a
+        few times: the transaction was rolled back, so nothing happened twice. Called from
+        worker threads, never on the event loop, so the waits block no one else.
+        """
+        for pause in BUSY_PAUSES:
+            try:
+                return self._handle_once(inbound)
+            except _DatabaseBusy:
+                log.warning("the database is busy; trying a %s interaction again", inbound.kind)
+                time.sleep(pause)
+        return Response(message=say(BUSY))
+
+    def _handle_once(self, inbound: c.Inbound) -> Response:
         with self._uow_factory() as uow:
             try:
                 if inbound.event_id is not None and not self._first_delivery(uow, inbound):
@@ -90,6 +117,12 @@ class Bus:
                 uow.rollback()
                 log.warning("a concurrent change won: %s", inbound.kind)
                 return Response(message=say("That was just changed by someone else. Try again?"))
+            except OperationalError as error:
+                uow.rollback()
+                if _is_busy(error):
+                    raise _DatabaseBusy from None
+                log.error("could not handle a %s interaction: %s", inbound.kind, error)
+                return Response(message=say(SORRY))
             except Exception:
                 uow.rollback()
                 log.exception("could not handle a %s interaction", inbound.kind)

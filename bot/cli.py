@@ -213,14 +213,18 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
 def _serve_platforms(settings: Settings, args: argparse.Namespace, platforms: list[str]) -> int:
     """Serve every platform the configured communities are on, in one process."""
     from adapters import registry
-    from adapters.runtime import serve
+    from adapters.runtime import AdapterFatal, serve
 
     try:
         adapters = [registry.make_adapter(name, settings, args) for name in platforms]
     except registry.AdapterUnavailable as error:
         print(f"copbot: {error}", file=sys.stderr)
         return 2
-    asyncio.run(serve(settings, adapters))
+    try:
+        asyncio.run(serve(settings, adapters))
+    except AdapterFatal as error:
+        logging.getLogger("copbot").error("copbot stopped: %s", error)
+        return 1
     return 0
 
 

@@ -224,6 +224,8 @@ class FakeSlack:
     rate_limited: list[str] = field(default_factory=list)
     fail_next: dict[str, list[str]] = field(default_factory=dict)  # method -> errors
     throttle_next: list[float] = field(default_factory=list)  # forced 429 Retry-After
+    delays: dict[str, float] = field(default_factory=dict)  # method -> seconds before answering
+    expired_response_urls: bool = False  # response URLs answer 404 expired_url
     triggers: set[str] = field(default_factory=set)
     acks: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
@@ -322,6 +324,8 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else args.get("token")
         self.calls.append(Call(method, args, token))
+        if self.delays.get(method):
+            await asyncio.sleep(self.delays[method])
         failures = self.fail_next.get(method)
         if failures:
             return self._error(failures.pop(0))
@@ -492,6 +496,8 @@ class FakeSlack:
         user, channel, _ = request.match_info["id"].split(":")
         body = await request.json()
         self.calls.append(Call("response_url", body, None))
+        if self.expired_response_urls:
+            return web.Response(status=404, text="expired_url")
         try:
             text = str(body.get("text") or "")
             blocks = body.get("blocks") or []
@@ -790,7 +796,7 @@ async def slack_world(
     clock: ManualClock,
     *,
     limiter: bool = True,
-    core_threads: int = 0,
+    core_threads: int | None = 2,
     **overrides: Any,
 ) -> AsyncIterator[SlackWorld]:
     """A running world; Slack's and copbot's rate clocks follow the simulated clock."""
@@ -804,7 +810,7 @@ async def slack_world(
         http_port=0,
         http_host="127.0.0.1",
         platform_clock=lambda: seconds(clock),
-        core_threads=core_threads,
+        **({} if core_threads is None else {"core_threads": core_threads}),
     )
     if not limiter:
         adapter.platform._min_interval = 0.0

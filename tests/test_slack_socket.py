@@ -21,7 +21,8 @@ async def test_socket_mode_acknowledges_envelopes_and_acts_once(sqlite_engine, c
         await adapter.start(app)
         await fake.wait_connected()
         assert fake.call_args("apps.connections.open") == {}
-        assert fake.calls[0].token == "xapp-1-test"
+        assert fake.methods()[:2] == ["auth.test", "apps.connections.open"]
+        assert fake.calls[1].token == "xapp-1-test"
 
         # A slash command: acknowledged on the socket, answered at its response_url.
         command = SlackSide.command_body(fake, "UCORA", "checkin open", CHANNEL)

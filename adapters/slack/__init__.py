@@ -20,14 +20,17 @@ def make_adapter(settings: Settings, args: argparse.Namespace) -> SlackAdapter:
     if not settings.slack_bot_token:
         raise AdapterUnavailable("Slack needs SLACK_BOT_TOKEN in the environment")
     http_port = getattr(args, "http_port", None)
+    threads = 1 if settings.database_url.startswith("sqlite") else 4  # SQLite: one writer
     if http_port is None and settings.slack_app_token:
-        return SlackAdapter(settings, mode="socket")
+        return SlackAdapter(settings, mode="socket", core_threads=threads)
     if not settings.slack_signing_secret:
         raise AdapterUnavailable(
             "Slack over HTTP needs SLACK_SIGNING_SECRET in the environment "
             "(or set SLACK_APP_TOKEN to use Socket Mode, which needs no public URL)"
         )
-    return SlackAdapter(settings, mode="http", http_port=http_port or DEFAULT_HTTP_PORT)
+    return SlackAdapter(
+        settings, mode="http", http_port=http_port or DEFAULT_HTTP_PORT, core_threads=threads
+    )
 
 
 __all__ = [

@@ -25,21 +25,29 @@ from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
+from dataclasses import astuple
 from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.middleware.authorization.async_single_team_authorization import (
+    AsyncSingleTeamAuthorization,
+)
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.runtime import AdapterFatal
 from bot.bootstrap import App
 from bot.commands import Inbound
 from bot.config import Settings
 from bot.messages import OutMessage, Response, Section
 
 from . import translate as t
+from .inbound import Refusal, check_signature, parse_body
 from .platform import SlackPlatform
 from .render import FormTooBig, render_form, render_message, view_blocks
 
@@ -52,6 +60,11 @@ HEALTH_PATH = "/healthz"
 MAX_RESPONSE_PAGES = 5  # a response_url takes at most 5 messages
 NAME_CACHE = 10_000
 STOP_GRACE = 10.0
+#: Worker threads for the core (bounded: a slow database queues work, never the loop).
+CORE_THREADS = 4
+#: How long a first interaction waits for the person's name (users.info) before the core
+#: goes ahead with the name in the payload.
+NAME_WAIT = 0.5
 #: What the Home tab asks the core, in order, as the person opening it.
 HOME_ASKS = ("/cop me", "/cop pledges", "/cop digest")
 HOME_INTRO = OutMessage(
@@ -91,12 +104,12 @@ class SlackAdapter:
         http_port: int = 3000,
         http_host: str = "0.0.0.0",
         platform_clock: Callable[[], float] | None = None,
-        core_threads: int = 0,
+        core_threads: int = CORE_THREADS,
     ) -> None:
         self.settings = settings
-        #: 0: the core runs on the event loop (fastest for SQLite, one writer anyway);
-        #: N: in N worker threads, so a slow database never delays acknowledgements.
-        self.core_threads = core_threads
+        #: The core runs in this many worker threads, never on the event loop, so a slow
+        #: database never delays acknowledgements.
+        self.core_threads = max(1, core_threads)
         self.mode = mode
         self.http_host = http_host
         self.http_port = http_port
@@ -126,10 +139,10 @@ class SlackAdapter:
     async def start(self, app: App) -> None:
         """Connect (Socket Mode) or start listening (HTTP)."""
         self._app = app
-        if self.core_threads:
-            self._executor = ThreadPoolExecutor(self.core_threads, thread_name_prefix="copbot")
+        self._executor = ThreadPoolExecutor(self.core_threads, thread_name_prefix="copbot-slack")
         self._session = aiohttp.ClientSession()
         self.client.session = self._session
+        await self._verify_token()
         if self.mode == "socket":
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -157,6 +170,24 @@ class SlackAdapter:
                 self.http_port,
                 HEALTH_PATH,
             )
+
+    async def _verify_token(self) -> None:
+        """Call auth.test now, so the first request does not wait for it (Bolt would call it
+        then); a token Slack refuses stops the start-up with one clear line."""
+        try:
+            result = await self.client.auth_test()
+        except SlackApiError as error:
+            code = error.response.get("error")
+            if code in ("invalid_auth", "not_authed", "token_revoked", "account_inactive"):
+                raise AdapterFatal(f"Slack refused the bot token ({code})") from None
+            log.error("Slack's auth.test failed (%s); will retry on the first request", code)
+            return
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.error("could not reach Slack to check the token (%s)", type(error).__name__)
+            return
+        for middleware in self.bolt._async_middleware_list:
+            if isinstance(middleware, AsyncSingleTeamAuthorization):
+                middleware.auth_test_result = result
 
     async def stop(self) -> None:
         """Finish what is in flight (briefly), then disconnect."""
@@ -189,8 +220,29 @@ class SlackAdapter:
         return web_app
 
     async def _http_events(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        secret = self.settings.slack_signing_secret or ""
+        checked = check_signature(raw, request.headers, secret) or parse_body(
+            raw, request.headers.get("Content-Type")
+        )
+        if isinstance(checked, Refusal):
+            log.warning("refused a request to %s (HTTP %d): %s", EVENTS_PATH, *astuple(checked))
+            return web.Response(status=checked.status, text=checked.reason)
+        # Verified and parsed above: Bolt gets the body as an object (as in Socket Mode,
+        # where it does not check signatures again).
+        bolt_request = AsyncBoltRequest(
+            body=checked,
+            query=request.query_string,
+            headers=dict(request.headers),
+            mode="socket_mode",
+        )
+
         async def answer() -> web.Response:
-            bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+            try:
+                bolt_response = await self.bolt.async_dispatch(bolt_request)
+            except Exception as error:
+                log.error("Slack request not understood (HTTP 400): %s", type(error).__name__)
+                bolt_response = BoltResponse(status=400, body="not understood")
             response = await to_aiohttp_response(bolt_response)
             await response.prepare(request)
             await response.write_eof()  # Slack has its acknowledgement now
@@ -381,19 +433,30 @@ class SlackAdapter:
 
     async def handle(self, inbound: Inbound) -> Response:
         """Let the core handle one interaction (in a worker thread), then wake the outbox."""
-        assert self._app is not None
-        if self._executor is None:
-            return self._app.handle(inbound)
+        assert self._app is not None and self._executor is not None
         loop = asyncio.get_running_loop()
         response = await loop.run_in_executor(self._executor, self._app.bus.handle, inbound)
         self._app.dispatcher.wake()
         return response
 
     async def display_name(self, user_id: str, fallback: str | None = None) -> str:
-        """The person's display name (users.info, cached), else the payload's name."""
+        """The person's display name (users.info, cached), else the payload's name.
+
+        A lookup slower than NAME_WAIT is not waited for (a modal's trigger expires 3 s
+        after the click): it goes on in the background and fills the cache for next time.
+        """
         cached = self._names.get(user_id)
         if cached is not None:
             return cached
+        lookup = asyncio.ensure_future(self._look_up_name(user_id, fallback))
+        try:
+            return await asyncio.wait_for(asyncio.shield(lookup), NAME_WAIT)
+        except TimeoutError:
+            self._tasks.add(lookup)  # type: ignore[arg-type]
+            lookup.add_done_callback(self._tasks.discard)  # type: ignore[arg-type]
+            return fallback or user_id
+
+    async def _look_up_name(self, user_id: str, fallback: str | None) -> str:
         name = ""
         try:
             found = await self.client.users_info(user=user_id)
@@ -470,8 +533,23 @@ class SlackAdapter:
                         channel=channel, text=page.text, blocks=page.blocks
                     )
             except Exception as error:
-                log.warning("could not answer %s privately: %s", user_id, error)
+                if response_url and await self._ephemeral_instead(user_id, channel_id, page):
+                    response_url = None  # the rest goes the same way
+                    continue
+                log.warning("could not answer %s privately: %s", user_id, type(error).__name__)
                 return
+
+    async def _ephemeral_instead(self, user_id: str, channel_id: str | None, page: Any) -> bool:
+        """A response_url that failed: show the page with chat.postEphemeral instead."""
+        if not channel_id:
+            return False
+        try:
+            await self.client.chat_postEphemeral(
+                channel=channel_id, user=user_id, text=page.text, blocks=page.blocks
+            )
+        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError):
+            return False
+        return True
 
     async def _post_response_url(self, url: str, text: str, blocks: list[Any]) -> None:
         assert self._session is not None

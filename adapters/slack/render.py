@@ -324,7 +324,8 @@ def form_values(state: dict[str, Any]) -> tuple[tuple[str, str], ...]:
         if not isinstance(element, dict):
             continue
         if element.get("type") in ("static_select", "radio_buttons"):
-            selected = element.get("selected_option") or {}
+            selected = element.get("selected_option")
+            selected = selected if isinstance(selected, dict) else {}
             values.append((block_id, str(selected.get("value", ""))))
         else:
             values.append((block_id, str(element.get("value") or "")))
