@@ -33,17 +33,31 @@ class Section(_Frozen):
 
 
 class Attachment(_Frozen):
-    """A file that goes with a message (e.g. a member's data export). Text content only;
-    a platform that cannot send files shows the message without it."""
+    """A file that goes with a message: a data export (text) or a chart (bytes).
+
+    Text goes in `content`; anything else in `data`, which travels through the outbox's
+    JSON as base64. Every adapter delivers it as a file (Slack and Discord uploads, a file
+    on disk for the console).
+    """
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", ser_json_bytes="base64", val_json_bytes="base64"
+    )
 
     filename: str
-    content: str
+    content: str = ""
+    data: bytes = b""
     mime: str = "application/json"
 
     @property
+    def body(self) -> bytes:
+        """The file's bytes."""
+        return self.data or self.content.encode()
+
+    @property
     def size(self) -> int:
-        """Its size in bytes (UTF-8)."""
-        return len(self.content.encode())
+        """Its size in bytes."""
+        return len(self.body)
 
 
 class OutMessage(_Frozen):

@@ -34,6 +34,7 @@ PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, mess
 EPHEMERAL = 1 << 6
 
 BODY = web.RequestKey("body", object)
+FILES = web.RequestKey("files", list)
 JSON = {"Content-Type": "application/json"}  # exactly: discord.py rejects a charset suffix
 
 
@@ -215,11 +216,12 @@ def buttons_of(message: dict[str, Any]) -> list[dict[str, Any]]:
 
 @dataclass
 class Posted:
-    """A message the bot created in a channel (or a DM)."""
+    """A message the bot created in a channel (or a DM), with the files it carried."""
 
     channel_id: int
     payload: dict[str, Any]
     message: dict[str, Any]
+    files: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, bytes)
 
     @property
     def text(self) -> str:
@@ -354,8 +356,15 @@ class FakeDiscord:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         body = None
+        files: list[tuple[str, bytes]] = []
         if request.can_read_body and request.content_type == "application/json":
             body = await request.json()
+        elif request.can_read_body and request.content_type == "multipart/form-data":
+            form = await request.post()  # payload_json + files[n], as discord.py sends files
+            body = json.loads(str(form.get("payload_json") or "{}"))
+            for name, value in form.items():
+                if name.startswith("files[") and isinstance(value, web.FileField):
+                    files.append((value.filename, value.file.read()))
         self.requests.append((request.method, request.path, body))
         for limit in self.rate_limits:
             if limit.method == request.method and limit.path.search(request.path):
@@ -378,6 +387,7 @@ class FakeDiscord:
                     },
                 )
         request[BODY] = body
+        request[FILES] = files
         return await handler(request)
 
     def rate_limit(self, method: str, path: str, retry_after: float) -> None:
@@ -474,8 +484,19 @@ class FakeDiscord:
                 if post.channel_id == channel_id and post.payload.get("nonce") == nonce:
                     return self._json(post.message)  # Discord returns the original
         message = self._message(channel_id, payload)
+        files = request[FILES]
+        message["attachments"] = [
+            {
+                "id": str(self.snowflake()),
+                "filename": name,
+                "size": len(data),
+                "url": f"https://cdn.fake.test/{name}",
+                "proxy_url": f"https://media.fake.test/{name}",
+            }
+            for name, data in files
+        ]
         async with self._posted:
-            self.posts.append(Posted(channel_id, payload, message))
+            self.posts.append(Posted(channel_id, payload, message, files))
             self._posted.notify_all()
         return self._json(message)
 
@@ -759,18 +780,17 @@ class FakeDiscord:
         await asyncio.wait_for(exchange.answered.wait(), 10)
         return exchange
 
-    def _command(self, verb: str, options: list[dict[str, Any]]) -> dict[str, Any]:
+    def _command(self, line: str, focused: bool = False) -> dict[str, Any]:
+        """The data of `/cop <line>` as Discord sends it: `/cop` takes one text, `command`."""
         registered = next(iter(self.commands.values()), [])
         command = next((c for c in registered if c["name"] == "cop"), None)
         assert command is not None, "/cop was never registered"
-        sub = next((o for o in command["options"] if o["name"] == verb), None)
-        assert sub is not None, f"/cop {verb} was never registered"
-        return {
-            "id": command["id"],
-            "name": "cop",
-            "type": 1,
-            "options": [{"name": verb, "type": 1, "options": options}],
-        }
+        [option] = command["options"]
+        assert (option["name"], option["type"], option["required"]) == ("command", 3, True)
+        value: dict[str, Any] = {"name": "command", "type": 3, "value": line}
+        if focused:
+            value["focused"] = True
+        return {"id": command["id"], "name": "cop", "type": 1, "options": [value]}
 
     async def slash(
         self,
@@ -780,15 +800,14 @@ class FakeDiscord:
         channel_id: int | None = CHANNEL_ID,
     ) -> Exchange:
         """`/cop <verb> [text]` typed by `who` in a channel (None: in a DM with the bot)."""
-        options = [] if text is None else [{"name": "text", "type": 3, "value": text}]
-        data = self._command(verb, options)
+        data = self._command(f"{verb} {text or ''}".strip())
         if channel_id is not None:
             data["guild_id"] = str(GUILD_ID)
         return await self.interact(self._interaction(2, who, data, channel_id))
 
-    async def autocomplete(self, who: dict[str, Any], verb: str, current: str) -> list[str]:
-        """What the bot suggests while `who` types `current` into /cop <verb> text."""
-        data = self._command(verb, [{"name": "text", "type": 3, "value": current, "focused": True}])
+    async def autocomplete(self, who: dict[str, Any], typed: str) -> list[str]:
+        """What the bot suggests while `who` has typed `typed` after /cop."""
+        data = self._command(typed, focused=True)
         exchange = await self.interact(self._interaction(4, who, data, CHANNEL_ID))
         assert exchange.callback is not None
         return [c["value"] for c in exchange.callback["data"]["choices"]]

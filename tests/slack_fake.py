@@ -36,7 +36,9 @@ from tests.conftest import community
 
 BOT_USER = "UBOT"
 TEAM = "T0TEAM"
-ALL_SCOPES = "commands,chat:write,im:write,users:read,reactions:read,channels:read,groups:read"
+ALL_SCOPES = (
+    "commands,chat:write,im:write,files:write,users:read,reactions:read,channels:read,groups:read"
+)
 PING = re.compile(r"<[@!#][^>]*>")
 
 
@@ -45,6 +47,17 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str | None
+
+
+@dataclass
+class Upload:
+    """A file shared in a conversation (files.getUploadURLExternal, the upload, then
+    files.completeUploadExternal)."""
+
+    channel: str
+    filename: str
+    title: str
+    data: bytes
 
 
 @dataclass
@@ -228,6 +241,7 @@ class FakeSlack:
     expired_response_urls: bool = False  # response URLs answer 404 expired_url
     triggers: set[str] = field(default_factory=set)
     acks: list[dict[str, Any]] = field(default_factory=list)
+    uploads: list[Upload] = field(default_factory=list)  # files completed into a conversation
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -237,6 +251,7 @@ class FakeSlack:
         self._sockets: list[web.WebSocketResponse] = []
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._connected = asyncio.Event()
+        self._pending_files: dict[str, dict[str, Any]] = {}  # file id -> name, length, bytes
 
     @property
     def url(self) -> str:
@@ -258,6 +273,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -489,6 +505,45 @@ class FakeSlack:
         validate_view(view)
         self.homes[str(args.get("user_id"))] = view
         return self._ok(view=view)
+
+    async def _m_files_getUploadURLExternal(self, args: dict[str, Any]) -> web.Response:
+        if "files:write" not in self.scopes.split(","):
+            return self._error("missing_scope", needed="files:write")
+        filename, length = str(args.get("filename") or ""), str(args.get("length") or "")
+        if not filename or not length.isdigit() or int(length) < 1:
+            return self._error("invalid_arguments")
+        file_id = f"F{next(self._ts):08d}"
+        self._pending_files[file_id] = {"filename": filename, "length": int(length), "data": None}
+        return self._ok(upload_url=f"{self.url}/upload/{file_id}", file_id=file_id)
+
+    async def _m_files_completeUploadExternal(self, args: dict[str, Any]) -> web.Response:
+        files = args.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        channel = str(args.get("channel_id") or "")
+        if channel and not channel.startswith("D") and channel not in self.channels:
+            return self._error("channel_not_found")
+        done = []
+        for item in files or []:
+            pending = self._pending_files.pop(str(item.get("id")), None)
+            if pending is None or pending["data"] is None:
+                return self._error("file_upload_not_found")
+            if channel:
+                title = str(item.get("title") or pending["filename"])
+                self.uploads.append(Upload(channel, pending["filename"], title, pending["data"]))
+            done.append({"id": item["id"], "name": pending["filename"], "title": item.get("title")})
+        if not done:
+            return self._error("invalid_arguments")
+        return self._ok(files=done)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        pending = self._pending_files.get(request.match_info["file_id"])
+        data = await request.read()
+        self.calls.append(Call("upload", {"file_id": request.match_info["file_id"]}, None))
+        if pending is None or len(data) != pending["length"]:
+            return web.Response(status=400, text="bad upload")
+        pending["data"] = data
+        return web.Response(text="OK - " + str(len(data)))
 
     # ---- response URLs ---------------------------------------------------------------
 

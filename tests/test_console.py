@@ -68,7 +68,7 @@ async def test_time_only_moves_forward_and_bad_clock_input_is_explained(sqlite_e
     out = "\n".join(await run_script(sqlite_engine, "/clock 2020-01-01 09:00\n/clock soon\n7\n"))
     assert "(time only moves forward here)" in out
     assert "(try /clock +2d" in out
-    assert "(there's no button 7)" in out
+    assert "(there's no button 7 on the latest message you saw)" in out
 
 
 def test_copbot_run_without_tokens_opens_the_console(tmp_path):

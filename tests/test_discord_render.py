@@ -11,7 +11,7 @@ import discord
 
 from adapters.discord import invite, render
 from adapters.discord.adapter import normalise
-from adapters.discord.commands import build_group, suggestions
+from adapters.discord.commands import build_group, complete, suggestions
 from bot.cli import main
 from bot.features import FEATURES
 from bot.messages import Button, Choice, Form, FormField, OutMessage, Section
@@ -154,24 +154,30 @@ def test_modal_submissions_are_read_from_labels_and_legacy_rows():
     ]
 
 
-def test_every_core_verb_is_a_valid_subcommand_with_suggestions():
+def test_cop_is_one_valid_command_whose_autocomplete_knows_every_verb():
     router = Router(FEATURES)
 
     async def run(_interaction: discord.Interaction, _text: str) -> None:
         return None
 
-    group = build_group(router, run)
-    payload = group.to_dict(
+    cop = build_group(router, run)
+    payload = cop.to_dict(
         discord.app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
     )
     assert command_problems([payload]) == []
-    names = {o["name"] for o in payload["options"]}
-    verbs = {v.name for v in router.verbs.values()}
-    assert "help" in names
-    assert verbs - names == set() or "more" in names
+    [option] = payload["options"]
+    assert option["required"] is True and option["type"] == 3
     checkin = router.verbs["checkin"]
     assert [c.value for c in suggestions(checkin, "")] == ["open", "close"]
     assert [c.value for c in suggestions(checkin, "cl")] == ["cl", "close"]
+    everything = [c.value for c in complete(router, "")]
+    assert everything[0] == "help" and len(everything) == 25  # Discord shows at most 25
+    for verb in {v.name for v in router.verbs.values()}:
+        offered = complete(router, verb)
+        assert verb in [c.value for c in offered]
+        assert all(1 <= len(c.name) <= 100 and 1 <= len(c.value) <= 100 for c in offered)
+    assert [c.value for c in complete(router, "help dig")] == ["help digest"]
+    assert [c.value for c in complete(router, "dance a bit")] == ["dance a bit"]
 
 
 def test_legacy_nickname_mentions_are_normalised():
@@ -204,7 +210,7 @@ def test_invite_url_has_both_scopes_and_only_the_needed_permissions(capsys, monk
     assert "client_id=42" in capsys.readouterr().out
 
 
-def test_verbs_beyond_discords_25_subcommands_go_under_more():
+def test_thirty_verbs_all_work_as_cop_verb():
     from bot.features.base import Feature, Verb
 
     def parse(_rest, _settings):
@@ -215,13 +221,9 @@ def test_verbs_beyond_discords_25_subcommands_go_under_more():
     async def run(_interaction: discord.Interaction, _text: str) -> None:
         return None
 
-    group = build_group(Router([Feature(name="many", verbs=verbs)]), run)
+    router = Router([Feature(name="many", verbs=verbs)])
+    cop = build_group(router, run)
     tree = discord.app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
-    payload = group.to_dict(tree)
-    names = [o["name"] for o in payload["options"]]
-    assert len(names) == 25 and names[0] == "help" and names[-1] == "more"
-    assert command_problems([payload]) == []
-    more = group.get_command("more")
-    assert more is not None
-    direct = set(names) - {"help", "more"}
-    assert {v.name for v in verbs} - direct == {f"verb{n}" for n in range(23, 30)}
+    assert command_problems([cop.to_dict(tree)]) == []
+    assert [c.value for c in complete(router, "verb29")] == ["verb29"]
+    assert [c.value for c in complete(router, "verb29 ")] == ["verb29 go"]

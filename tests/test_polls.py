@@ -588,7 +588,7 @@ Mon; Wed; Fri
 3
 /as Dee
 /cop vote 2 3 1 3
-3
+1
 3 1
 /clock +3d
 /clock +5d
@@ -618,7 +618,7 @@ async def test_a_whole_nomination_poll_and_topic_cycle_in_the_console(sqlite_eng
     assert "Poll 2: Which day suits for the next one?" in out
     assert "• 1. Mon\n    • 2. Wed\n    • 3. Fri" in out
     assert "appears twice" in out
-    assert "[3] Rank the options" in out and "== Poll 2 ==" in out
+    assert "[1] Rank the options" in out and "== Poll 2 ==" in out
     assert "• 1. Fri\n    • 2. Mon" in out  # Dee's ranked ballot, confirmed
     assert "private message to Dee\n  A gentle nudge: poll 1" in out  # she hadn't voted
     assert "private message to Ana\n  A gentle nudge: poll 1" not in out

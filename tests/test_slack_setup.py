@@ -30,6 +30,7 @@ def test_the_manifest_for_socket_mode_needs_no_url(capsys):
         "member_joined_channel",
     }
     assert data["oauth_config"]["scopes"]["bot"] == list(SCOPES)
+    assert "files:write" in SCOPES  # files_upload_v2: mydata, exports, the digest's chart
     assert data["features"]["app_home"]["home_tab_enabled"] is True
 
 
@@ -92,8 +93,9 @@ async def test_doctor_says_precisely_what_is_missing():
         report = "\n".join(lines)
         assert status == 1
         assert "bot token works: workspace Fake NHS" in report
-        for scope in ("im:write", "reactions:read", "channels:read", "groups:read"):
+        for scope in ("im:write", "files:write", "reactions:read", "channels:read", "groups:read"):
             assert f"missing scope {scope}" in report
+        assert "missing scope files:write (needed for sending files" in report
         assert "missing scope chat:write" not in report
         assert "SLACK_SIGNING_SECRET is not set" in report
         assert "wound-care: channel C0COP (#wound-care): copbot is not in this channel" in report

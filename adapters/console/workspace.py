@@ -2,17 +2,17 @@
 
 /as Sam             act as Sam (a new member the first time)
 /cop help           any copbot command, as in Slack or Discord
-3                   press button number 3
+3                   press button 3 of the latest message with buttons you saw
 /clock +2d          move time on 2 days (also +3h, +30m, +1w, or '2026-12-01 09:00')
 /in NAME            switch to another console community
-/quit               leave
+/quit               leave (also inside a form; /cancel closes a form, nothing sent)
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -42,6 +42,7 @@ class ConsoleWorkspace:
         platform: ConsolePlatform,
         board: ButtonBoard,
         write: Callable[[str], None] = print,
+        remember_clock: Callable[[datetime], Awaitable[None]] | None = None,
     ) -> None:
         if not isinstance(app.clock, ManualClock):
             raise TypeError("the console workspace runs on a simulated clock")
@@ -50,6 +51,7 @@ class ConsoleWorkspace:
         self.platform = platform
         self.board = board
         self.write = write
+        self.remember_clock = remember_clock
         self.channels = [c for c in app.settings.communities if c.platform == "console"]
         if not self.channels:
             raise ValueError("no community in the configuration is on the 'console' platform")
@@ -94,7 +96,7 @@ class ConsoleWorkspace:
             return
         if not line:
             return
-        if line.isdigit():
+        if line.isascii() and line.isdigit():
             await self._press(int(line))
         elif line.startswith("/cop"):
             text = MENTION.sub(lambda m: f"<@{user_id(m.group(1))}>", line)
@@ -125,15 +127,15 @@ class ConsoleWorkspace:
     def _show(self, response: Response) -> None:
         if response.message is not None:
             self.write(f"(only {self.actor_name} sees this)")
-            for line in render(response.message, self.board):
+            for line in render(response.message, self.board, user_id(self.actor_name)):
                 self.write(line)
         if response.form is not None:
             self._open(response.form)
 
     async def _press(self, number: int) -> None:
-        button = self.board.buttons.get(number)
+        button = self.board.button(user_id(self.actor_name), number)
         if button is None:
-            self.write(f"(there's no button {number})")
+            self.write(f"(there's no button {number} on the latest message you saw)")
             return
         self.write(f"({self.actor_name} pressed '{button.label}')")
         await self._send(Inbound(self.actor, "button", action=button.action, value=button.value))
@@ -154,14 +156,15 @@ class ConsoleWorkspace:
     async def _answer(self, line: str) -> None:
         form = self._form
         assert form is not None
-        if line == "/cancel":
+        if line in ("/cancel", "/quit", "/exit"):
             self._form = None
             self.write("(form closed, nothing sent)")
+            self.done = line != "/cancel"
             return
         field = form.fields[len(self._answers)]
         value = line or (field.initial or "")
         if field.choices:
-            if value.isdigit() and 1 <= int(value) <= len(field.choices):
+            if value.isascii() and value.isdigit() and 1 <= int(value) <= len(field.choices):
                 value = field.choices[int(value) - 1].value
             elif value not in {c.value for c in field.choices}:
                 self.write(f"  (choose a number from 1 to {len(field.choices)})")
@@ -193,6 +196,8 @@ class ConsoleWorkspace:
             self.write("(time only moves forward here)")
             return
         await self.app.advance(target)
+        if self.remember_clock is not None:
+            await self.remember_clock(self.clock.now())
         self.write(f"(it is now {self.platform.stamp()})")
 
     def _target(self, spec: str) -> datetime | None:

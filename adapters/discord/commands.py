@@ -1,8 +1,10 @@
-"""The /cop command group, built from the core's verbs: a new verb appears by itself.
+"""`/cop`, built from the core's verbs: a new verb appears by itself.
 
-Each verb becomes `/cop <verb> [text]`, one optional free-text option whose autocomplete
-offers the verb's usage forms; what the person typed reaches the core as `/cop <verb> <text>`,
-exactly as on every other platform. `/cop help [verb]` is always there.
+Discord allows a command at most 25 subcommands, and copbot has more verbs than that. So
+`/cop` takes one required text, `command`, and a person types exactly what they would type
+on any other platform: `/cop digest last-week`, `/cop reply success Fewer falls`. What they
+typed reaches the core as `/cop <command>`. While they type, autocomplete offers the verbs
+(with a line on each) and then the chosen verb's usage forms.
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ log = logging.getLogger(__name__)
 #: Receives the interaction and the whole command line ("/cop reply success Fewer falls").
 Runner = Callable[[discord.Interaction, str], Awaitable[None]]
 
-SUBCOMMANDS = 25
-NAME = re.compile(r"^[-_\w]{1,32}$")
+NAME = "cop"
+OPTION = "command"
 DESCRIPTION = 100
 CHOICE = 100
-GROUP_DESCRIPTION = "copbot: check-ins and more for this community"
+CHOICES = 25
+COMMAND_DESCRIPTION = "copbot: check-ins and more for this community (try: help)"
+HELP = "what copbot can do; add a command's name for more"
 
 
 def _cut(text: str, limit: int) -> str:
@@ -34,7 +38,7 @@ def _cut(text: str, limit: int) -> str:
 
 
 def describe(verb: Verb) -> str:
-    """The verb's one-line description for Discord (1-100 characters)."""
+    """The verb's one-line description (1-100 characters)."""
     text = verb.help or (f"for conveners: {verb.convener_help}" if verb.convener_help else "")
     text = text or verb.usage
     return _cut(text[:1].upper() + text[1:], DESCRIPTION)
@@ -55,104 +59,84 @@ def usage_forms(verb: Verb) -> list[str]:
 
 
 def suggestions(verb: Verb, current: str) -> list[app_commands.Choice[str]]:
-    """Autocomplete: what was typed so far, then the usage forms that fit it."""
+    """What was typed after the verb so far, then the usage forms that fit it (values
+    without the verb; see `complete` for whole command lines)."""
     current = current.strip()
     choices: list[app_commands.Choice[str]] = []
     if current:
         choices.append(app_commands.Choice(name=_cut(current, CHOICE), value=current[:CHOICE]))
-    for form in usage_forms(verb):
-        value = re.split(r"[<\[]", form, maxsplit=1)[0].strip()  # the words to type as they are
+    for form, value in _typed_words(usage_forms(verb)):
         typed, words = current.lower(), value.lower()
         if not value or value == current:
             continue
         if typed and not (words.startswith(typed) or typed.startswith(words)):
             continue
         choices.append(app_commands.Choice(name=_cut(form, CHOICE), value=value[:CHOICE]))
-    return choices[:25]
+    return choices[:CHOICES]
 
 
-def _verb_command(verb: Verb, run: Runner) -> app_commands.Command[..., None]:
-    name = verb.name
-
-    async def callback(interaction: discord.Interaction, text: str | None = None) -> None:
-        await run(interaction, f"/cop {name} {text or ''}".strip())
-
-    async def autocomplete(
-        interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return suggestions(verb, current)
-
-    hint = _cut(f"e.g. {' · '.join(usage_forms(verb)) or verb.name}", DESCRIPTION)
-    command = app_commands.Command(
-        name=name,
-        description=describe(verb),
-        callback=app_commands.describe(text=hint)(callback),
-    )
-    command.autocomplete("text")(autocomplete)
-    return command
+def _typed_words(forms: list[str]) -> list[tuple[str, str]]:
+    """(form, the words to type as they are) per form; a leading `[a|b]` offers a and b."""
+    found = []
+    for form in forms:
+        options = re.match(r"^\[([-\w]+(?:\|[-\w]+)+)\]", form)
+        if options:
+            found += [(word, word) for word in options.group(1).split("|")]
+            continue
+        found.append((form, re.split(r"[<\[]", form, maxsplit=1)[0].strip()))
+    return found
 
 
-def _help_command(verbs: list[Verb], run: Runner, name: str = "help") -> app_commands.Command:
-    async def callback(interaction: discord.Interaction, text: str | None = None) -> None:
-        await run(interaction, f"/cop help {text or ''}".strip())
-
-    async def autocomplete(
-        interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [
-            app_commands.Choice(name=v.name, value=v.name)
-            for v in verbs
-            if v.name.startswith(current.strip().lower())
-        ][:25]
-
-    command = app_commands.Command(
-        name=name,
-        description="What copbot can do; add a command's name for more",
-        callback=app_commands.describe(text="a command, e.g. checkin")(callback),
-    )
-    command.autocomplete("text")(autocomplete)
-    return command
+def verb_names(router: Router) -> list[str]:
+    """Every verb a person can type after /cop, `help` first, in the core's order."""
+    return ["help", *dict.fromkeys(v.name for v in router.verbs.values())]
 
 
-def _more_command(verbs: list[Verb], run: Runner) -> app_commands.Command:
-    """When there are more verbs than Discord's 25 subcommands: `/cop more <verb> …`."""
-
-    async def callback(interaction: discord.Interaction, text: str) -> None:
-        await run(interaction, f"/cop {text}".strip())
-
-    async def autocomplete(
-        interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        return [
+def complete(router: Router, current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete for the whole command line typed so far."""
+    typed = current.lstrip()
+    word, space, rest = typed.partition(" ")
+    verbs = list(dict.fromkeys(router.verbs.values()))
+    if not space:
+        prefix = word.lower()
+        choices = [app_commands.Choice(name=_cut(f"help — {HELP}", CHOICE), value="help")]
+        choices += [
             app_commands.Choice(name=_cut(f"{v.name} — {describe(v)}", CHOICE), value=v.name)
             for v in verbs
-            if v.name.startswith(current.strip().lower())
-        ][:25]
+        ]
+        return [c for c in choices if c.value.startswith(prefix)][:CHOICES]
+    verb = router.verbs.get(word.lower())
+    if verb is None:
+        if word.lower() == "help":
+            return [
+                app_commands.Choice(name=f"help {v.name}", value=f"help {v.name}")
+                for v in verbs
+                if v.name.startswith(rest.strip().lower())
+            ][:CHOICES]
+        return [app_commands.Choice(name=_cut(typed, CHOICE), value=typed[:CHOICE])]
+    found = []
+    for choice in suggestions(verb, rest):
+        line = f"{word} {choice.value}"
+        found.append(app_commands.Choice(name=_cut(f"{word} {choice.name}", CHOICE), value=line))
+    return found[:CHOICES] or [app_commands.Choice(name=_cut(typed, CHOICE), value=typed[:CHOICE])]
 
-    command = app_commands.Command(
-        name="more",
-        description="More copbot commands: type the command's name, then its words",
-        callback=app_commands.describe(text="e.g. " + " · ".join(v.name for v in verbs))(callback),
+
+def build_group(router: Router, run: Runner) -> app_commands.Command[..., None]:
+    """`/cop <command>`: one text that carries every verb, as on every other platform."""
+
+    async def callback(interaction: discord.Interaction, command: str) -> None:
+        await run(interaction, f"/cop {command}".strip())
+
+    async def autocomplete(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return complete(router, current)
+
+    hint = _cut("e.g. help · checkin · reply success Fewer falls · digest", DESCRIPTION)
+    cop = app_commands.Command(
+        name=NAME,
+        description=COMMAND_DESCRIPTION,
+        callback=app_commands.describe(command=hint)(callback),
     )
-    command.autocomplete("text")(autocomplete)
-    return command
-
-
-def build_group(router: Router, run: Runner) -> app_commands.Group:
-    """`/cop` with a subcommand per core verb (aliases are left to the text form)."""
-    verbs = [v for v in dict.fromkeys(router.verbs.values()) if NAME.match(v.name)]
-    skipped = sorted({v.name for v in router.verbs.values()} - {v.name for v in verbs})
-    if skipped:
-        log.error("these verbs have names Discord refuses, use /cop help: %s", skipped)
-    group = app_commands.Group(name="cop", description=GROUP_DESCRIPTION)
-    group.add_command(_help_command(verbs, run))
-    room = SUBCOMMANDS - 1
-    direct, extra = (verbs, []) if len(verbs) <= room else (verbs[: room - 1], verbs[room - 1 :])
-    for verb in direct:
-        group.add_command(_verb_command(verb, run))
-    if extra:
-        log.warning(
-            "Discord allows 25 subcommands: %s are under /cop more", [v.name for v in extra]
-        )
-        group.add_command(_more_command(extra, run))
-    return group
+    cop.autocomplete(OPTION)(autocomplete)
+    return cop

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import logging
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import discord
 
-from bot.messages import OutMessage
+from bot.messages import Attachment, OutMessage
 from bot.ports import DeliveryError, RateLimited, Unreachable
 
 from .render import render
@@ -49,6 +50,11 @@ def translate(error: Exception, what: str) -> DeliveryError:
     if isinstance(error, aiohttp.ClientError | OSError | asyncio.TimeoutError):
         return DeliveryError(f"{what}: could not reach Discord ({type(error).__name__})")
     return DeliveryError(f"{what}: {type(error).__name__}: {error}"[:200])
+
+
+def as_file(attachment: Attachment) -> discord.File:
+    """The message's attachment as a file Discord uploads with the message."""
+    return discord.File(io.BytesIO(attachment.body), filename=attachment.filename)
 
 
 class DiscordPlatform:
@@ -85,7 +91,8 @@ class DiscordPlatform:
 
     async def _send(self, channel: discord.abc.Messageable, message: OutMessage, key: str) -> str:
         ids: list[str] = []
-        for index, part in enumerate(render([message])):
+        parts = render([message])
+        for index, part in enumerate(parts):
             options: dict[str, Any] = {
                 "embeds": part.embeds,
                 "nonce": nonce(key, index),
@@ -94,6 +101,8 @@ class DiscordPlatform:
             view = part.view()
             if view is not None:
                 options["view"] = view
+            if message.attachment is not None and index == len(parts) - 1:
+                options["file"] = as_file(message.attachment)
             try:
                 sent = await channel.send(**options)
             except Exception as error:

@@ -13,6 +13,7 @@ SCOPES: dict[str, str] = {
     "commands": "the /cop command",
     "chat:write": "posting in the community's channel and answering privately",
     "im:write": "opening private messages (reminders, consent questions)",
+    "files:write": "sending files: your data from /cop mydata, exports, the digest's chart",
     "users:read": "members' display names",
     "reactions:read": "noticing a 🎉 reaction, to offer celebrating a message as a win",
     "channels:read": "welcoming people who join a public community channel; copbot doctor",

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.messages import OutMessage
+from bot.messages import Attachment, OutMessage
 from bot.ports import DeliveryError, RateLimited
 
 from .render import Page, render_message
@@ -123,8 +123,20 @@ class SlackPlatform:
             ts = await self._post_page(channel, page, key, number)
             sent.append(ts)
             self._remember(key, sent)
+        if message.attachment is not None and len(sent) == len(pages):
+            await self._upload(channel, message.attachment)
         self._pages_sent.pop(key, None)
         return sent[0]
+
+    async def _upload(self, channel: str, attachment: Attachment) -> None:
+        """The message's file, in the same conversation (files_upload_v2: files:write)."""
+        await self._call(
+            "files_upload_v2",
+            channel=channel,
+            filename=attachment.filename,
+            content=attachment.body,
+            title=attachment.filename,
+        )
 
     def _pace(self, channel: str) -> None:
         """About one message a second per channel: raise with the wait, never sleep."""
@@ -162,6 +174,8 @@ class SlackPlatform:
             raise delivery_error(error) from None
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             raise DeliveryError(f"could not reach Slack ({type(error).__name__})") from None
+        except SlackRequestError as error:  # e.g. a file upload the upload URL refused
+            raise DeliveryError(f"Slack refused the request ({str(error)[:120]})") from None
 
 
 def delivery_error(error: SlackApiError) -> DeliveryError:
