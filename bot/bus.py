@@ -16,6 +16,7 @@ from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain import when
 from bot.errors import UserError
+from bot.mentions import name_mentions, response_with_names
 from bot.messages import Response, say
 from bot.pinning import pin_response, unpin
 from bot.router import Router
@@ -105,6 +106,7 @@ class Bus:
                 if new and not isinstance(command, c.Joined) and c.Joined in self.router.handlers:
                     self.router.handlers[c.Joined](c.Joined(), ctx)  # a first use is a join
                 response = self.router.handler(command)(command, ctx)
+                response = response_with_names(uow.session, ctx.community_id, response)
                 uow.commit()
                 log.debug("handled %s", type(command).__name__)
                 if inbound.actor.channel_id is None:  # a DM: later clicks must find the way back
@@ -112,7 +114,7 @@ class Bus:
                 return response
             except UserError as error:
                 uow.rollback()
-                return Response(message=say(str(error)))
+                return Response(message=name_mentions(say(str(error)), {}))
             except IntegrityError:
                 uow.rollback()
                 log.warning("a concurrent change won: %s", inbound.kind)

@@ -39,6 +39,7 @@ from bot.domain.chart import participation_png
 from bot.domain.members import is_away
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
+from bot.features.digest_chart import chart_attachment
 from bot.features.meetings import meeting_starts, next_meeting
 from bot.messages import OutMessage, Response
 from bot.scheduling import JobSpec
@@ -428,10 +429,14 @@ def send_digest(cmd: SendDigest, ctx: Context) -> Response:
     zone = ZoneInfo(keeper.timezone)
     start, end = rules.seven_days_before(cmd.occurrence, zone)
     year, week, _ = cmd.occurrence.astimezone(zone).isocalendar()
+    message = _message(ctx, keeper, start, end, f"the week of {start.strftime('%-d %b')}")
+    session, bounds = ctx.uow.session, rules.chart_bounds(start, end, zone)
+    figures = weekly_figures(session, ctx.community_id, bounds, ctx.clock.now())
+    chart = chart_attachment(session, ctx.community_id, ctx.community.name, bounds, figures, zone)
     ctx.dm(
         keeper,
         f"digest:{ctx.community_id}:{keeper.id}:{year}-W{week:02d}",
-        _message(ctx, keeper, start, end, f"the week of {start.strftime('%-d %b')}"),
+        message.model_copy(update={"attachment": chart}),
         expires_at=end + timedelta(days=7),
     )
     return Response()

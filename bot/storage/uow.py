@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from bot.mentions import with_names
 from bot.messages import OutMessage
 from bot.pinning import pin_message
 from bot.storage.tables import OutboxMessage
@@ -58,6 +59,7 @@ class UnitOfWork:
         """Add a message to the outbox under an idempotency key. A key already used is a no-op."""
         if (channel_id is None) == (user_id is None):
             raise ValueError("a message goes to a channel or to a person, not both")
+        message = with_names(self.session, community_id, message)  # mentions read as names
         if user_id is not None and community_id is not None:
             message = pin_message(message, community_id)  # a click must find its community
         exists = self.session.exec(select(OutboxMessage.id).where(OutboxMessage.key == key)).first()
