@@ -3,7 +3,8 @@
 /as Sam             act as Sam (a new member the first time)
 /cop help           any copbot command, as in Slack or Discord
 3                   press button 3 of the latest message with buttons you saw
-/clock +2d          move time on 2 days (also +3h, +30m, +1w, or '2026-12-01 09:00')
+/clock +2d          move time on 2 days (also +3h, +30m, +1w, 10:00 for the next 10:00,
+                    or '2026-12-01 09:00')
 /in NAME            switch to another console community
 /quit               leave (also inside a form; /cancel closes a form, nothing sent)
 """
@@ -23,7 +24,8 @@ from bot.messages import Form, Response
 
 from .platform import ButtonBoard, ConsolePlatform, render
 
-STEP = re.compile(r"^\+(\d+)\s*([wdhm])$")
+STEP = re.compile(r"^\+([0-9]{1,4})\s*([wdhm])$")
+TIME_OF_DAY = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
 UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
 MENTION = re.compile(r"(?<![\w<])@([A-Za-z0-9._-]+)")
 
@@ -190,7 +192,7 @@ class ConsoleWorkspace:
             return
         target = self._target(spec)
         if target is None:
-            self.write("(try /clock +2d, +3h, +30m, +1w or /clock 2026-12-01 09:00)")
+            self.write("(try /clock +2d, +3h, +30m, +1w, /clock 10:00 or /clock 2026-12-01 09:00)")
             return
         if target <= self.clock.now():
             self.write("(time only moves forward here)")
@@ -205,11 +207,25 @@ class ConsoleWorkspace:
         if step:
             amount, unit = int(step.group(1)), UNITS[step.group(2)]
             return self.clock.now() + timedelta(**{unit: amount})
+        zone = ZoneInfo(self.community.timezone)
+        at = TIME_OF_DAY.match(spec)
+        if at:  # the next time the community's clocks show HH:MM
+            hour, minute = int(at.group(1)), int(at.group(2))
+            if hour > 23 or minute > 59:
+                return None
+            now = self.clock.now().astimezone(zone)
+            day = now.date()
+            for _ in range(3):
+                moment = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
+                if moment > now:
+                    return moment
+                day += timedelta(days=1)
+            return None
         try:
             local = datetime.strptime(spec, "%Y-%m-%d %H:%M")
         except ValueError:
             return None
-        return local.replace(tzinfo=ZoneInfo(self.community.timezone))
+        return local.replace(tzinfo=zone)
 
     def _switch(self, name: str) -> None:
         for community in self.channels:

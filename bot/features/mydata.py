@@ -44,13 +44,12 @@ from bot.domain.retention import parse_period
 from bot.domain.text import plural, plural_of
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, mention, usage_error
+from bot.features.mydata_words import record_sections
 from bot.messages import Attachment, Button, OutMessage, Response, Section, say
 from bot.scheduling import JobSpec
 from bot.storage.tables import Activity, Community, Member, OutboxMessage
 from bot.storage.tables_trust import AdminLog
 
-#: Longest chunk of the export sent as one private message (fits every platform).
-CHUNK = 1900
 FORMER_MEMBER = "a former member"
 RETENTION_SCHEDULE = "every day 03:30"
 
@@ -383,36 +382,28 @@ def export_my_data(cmd: ExportMyData, ctx: Context) -> Response:
         ensure_ascii=False,
         default=str,
     )
-    chunks = [document[i : i + CHUNK] for i in range(0, len(document), CHUNK)]
-    summary = tuple(f"{table}: {plural(len(rows), 'row')}" for table, rows in data.items())
-    stamp = now.isoformat(timespec="seconds")
-    first = OutMessage(
+    message = OutMessage(
         title=f"Everything copbot holds about you in {ctx.community.name}",
         sections=(
-            Section(items=summary),
+            *record_sections(data, ctx.community.name, member.timezone),
             Section(
-                text="The whole record is attached (JSON), and follows in "
-                f"{plural(len(chunks), 'part')} in case your app can't open files. "
-                "/cop forget-me erases it."
+                text="Every detail is in the attached file (JSON), which you can keep or "
+                "give to another service. /cop forget-me erases it all."
             ),
         ),
         attachment=Attachment(
             filename=f"copbot-{ctx.community.name}-my-data.json", content=document
         ),
     )
-    messages = [first] + [
-        OutMessage(title=f"Your data, part {i} of {len(chunks)}", sections=(Section(text=chunk),))
-        for i, chunk in enumerate(chunks, 1)
-    ]
-    for index, message in enumerate(messages):
-        ctx.uow.enqueue(
-            f"mydata:{member.id}:{stamp}:{index}",
-            message,
-            platform=ctx.community.platform,
-            created_at=now,
-            community_id=ctx.community_id,
-            user_id=member.platform_user_id,
-        )
+    stamp = now.isoformat(timespec="seconds")
+    ctx.uow.enqueue(
+        f"mydata:{member.id}:{stamp}:0",
+        message,
+        platform=ctx.community.platform,
+        created_at=now,
+        community_id=ctx.community_id,
+        user_id=member.platform_user_id,
+    )
     audit(ctx, "export", member.id)
     rows = sum(len(r) for r in data.values())
     return Response(
