@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, insert, text
+from sqlalchemy import Engine, insert, select, text, update
 
 from bench.harness import (
     postgres_database,
@@ -130,6 +130,9 @@ def load(engine: Engine, members: int, days: int, rows: int) -> int:
     """Members, activity and a little of everything else; returns activity rows written."""
     joined = END - timedelta(days=days + 1)
     with engine.begin() as connection:
+        # The keeper named in the settings is a member from start-up: they joined with the rest.
+        existing = set(connection.execute(select(Member.platform_user_id)).scalars())
+        connection.execute(update(Member).values(joined_at=joined, first_seen_at=joined))
         connection.execute(
             insert(Member),
             [
@@ -144,8 +147,10 @@ def load(engine: Engine, members: int, days: int, rows: int) -> int:
                     "is_keeper": i == 0,
                     "muted_checkins": False,
                     "joined_at": joined,
+                    "first_seen_at": joined,
                 }
                 for i in range(members)
+                if f"m{i:05d}" not in existing
             ],
         )
     generated = _activity(members, days, rows, seed=days)

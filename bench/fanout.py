@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session, func, select
 
 from bench.harness import postgres_database, postgres_problem, shown, sqlite_database, table
@@ -151,6 +151,13 @@ def run_fanout(
     try:
         with Session(app.engine) as session:
             community_id = session.exec(select(Community.id)).one()
+            # The convener named in the settings is a member from start-up.
+            existing = set(session.exec(select(Member.platform_user_id)).all())
+            session.execute(
+                update(Member).values(
+                    quiet_start="00:00", quiet_end="00:00", first_seen_at=clock.now()
+                )
+            )
             rows = [
                 {
                     "community_id": community_id,
@@ -163,6 +170,7 @@ def run_fanout(
                     "joined_at": clock.now(),
                 }
                 for i in range(members)
+                if f"m{i:05d}" not in existing
             ]
             session.execute(insert(Member), rows)
             session.commit()

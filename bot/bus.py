@@ -99,9 +99,11 @@ class Bus:
                 community, member = self._community_for(uow, inbound.actor, hint)
                 settings = self.settings_of(community)
                 command = self.router.parse(inbound, settings)
-                new = member is None
+                new = member is None or member.first_seen_at is None
                 if member is None:
                     member = self._new_member(uow, community, settings, inbound.actor)
+                elif member.first_seen_at is None:  # named in the settings file, first use
+                    self._first_seen(uow, member, inbound.actor)
                 ctx = Context(uow, self._clock, self._secret, community, settings, member)
                 if new and not isinstance(command, c.Joined) and c.Joined in self.router.handlers:
                     self.router.handlers[c.Joined](c.Joined(), ctx)  # a first use is a join
@@ -212,10 +214,19 @@ class Bus:
             is_convener=actor.user_id in settings.conveners,
             is_keeper=actor.user_id in settings.keepers,
             joined_at=self._clock.now(),
+            first_seen_at=self._clock.now(),
         )
         uow.session.add(member)
         uow.session.flush()
         return member
+
+    def _first_seen(self, uow: UnitOfWork, member: Member, actor: c.Actor) -> None:
+        """A convener or keeper recorded from the settings file uses copbot for the first
+        time: they get their own display name (and, as the caller runs it, the welcome)."""
+        member.display_name = actor.display_name[:100] or member.display_name
+        member.first_seen_at = self._clock.now()
+        uow.session.add(member)
+        uow.session.flush()
 
     # ---- jobs ------------------------------------------------------------------------
 

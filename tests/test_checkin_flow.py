@@ -40,22 +40,23 @@ async def test_post_replies_edit_reminder_summary(make_app, clock, platform, per
     # Ben shares a challenge anonymously by typing.
     assert "anonymously" in ben.says("reply challenge anonymously Discharge letters arrive late")
 
-    # Reminder after 3 days (Fri 4 Dec 09:00 UTC = 09:00 London): Cora and Dee only.
+    # Reminder after 3 days (Fri 4 Dec 09:00 UTC = 09:00 London): Cora, Dee and Kit (the
+    # keeper named in the settings, a member although he has not typed yet) only.
     await app.advance(START + timedelta(days=3, minutes=1))
     reminded = sorted(d.target for d in platform.dms())
-    assert reminded == ["cora", "dee"]
+    assert reminded == ["cora", "dee", "kit"]
     assert all("gentle nudge" in d.text for d in platform.dms())
 
     # Summary at close, once.
     await app.advance(START + timedelta(days=6))
     [summary] = platform.titled("Our check-in has closed")
-    assert "2 of 4 members shared" in summary.text
+    assert "2 of 5 members shared" in summary.text
     assert "A third fewer missed visits — Ana" in summary.text
     assert "Fewer missed visits —" not in summary.text.replace("A third fewer", "")
     assert "Discharge letters arrive late — (shared anonymously)" in summary.text
     assert "Ben" not in summary.text
     assert len(platform.posts()) == 2  # the check-in and its summary, once each
-    assert len(platform.titled("A gentle nudge")) == 2
+    assert len(platform.titled("A gentle nudge")) == 3
 
 
 async def test_reminder_waits_for_quiet_hours_to_end(make_app, clock, platform, person):
@@ -73,7 +74,7 @@ async def test_reminder_waits_for_quiet_hours_to_end(make_app, clock, platform, 
     await app.advance(START + timedelta(hours=22, minutes=59))
     assert [d.target for d in platform.dms()] == ["nia"]
     await app.advance(START + timedelta(hours=23, minutes=1))  # 08:01 London
-    assert [d.target for d in platform.dms()] == ["nia", "cora"]
+    assert [d.target for d in platform.dms()] == ["nia", "cora", "kit"]
 
 
 async def test_no_reminder_for_skipped_away_or_muted(make_app, clock, platform, person):
@@ -88,7 +89,7 @@ async def test_no_reminder_for_skipped_away_or_muted(make_app, clock, platform, 
     assert "no check-in reminders until" in away.says("skip until 2026-12-20")
     muted.cop("me mute")
     await app.advance(START + timedelta(days=4))
-    assert [d.target for d in platform.dms()] == ["pat"]
+    assert [d.target for d in platform.dms()] == ["kit", "pat"]  # Kit: the keeper
 
 
 async def test_restart_mid_cycle_loses_nothing_and_sends_nothing_twice(
@@ -110,7 +111,7 @@ async def test_restart_mid_cycle_loses_nothing_and_sends_nothing_twice(
 
     titles = [d.message.title for d in platform.sent]
     assert titles.count("Time for our check-in") == 1
-    assert titles.count("A gentle nudge about our check-in") == 1
+    assert titles.count("A gentle nudge about our check-in") == 2  # Ana's and Kit's
     assert titles.count("Our check-in has closed") == 1
     [summary] = platform.titled("Our check-in has closed")
     assert "Ask about pain before the dressing comes off — Ana" in summary.text
@@ -139,7 +140,7 @@ async def test_withdrawn_reply_is_not_shared(make_app, platform, person):
     await app.dispatcher.drain()
     [summary] = platform.titled("Our check-in has closed")
     assert "regret" not in summary.text
-    assert "0 of 2 members shared" in summary.text
+    assert "0 of 3 members shared" in summary.text  # Cora, Ana and Kit the keeper
 
 
 async def test_members_see_their_own_replies_including_anonymous_ones(make_app, person):

@@ -15,7 +15,7 @@ from bot.storage.tables import CheckIn, CheckInReply, Community, Member, OutboxM
 from bot.storage.tables_momentum import CommunityClosure
 from tests.conftest import START, community, make_settings
 
-OTHER = community(name="other-cop", channel="other-cop", conveners=["olga"])
+OTHER = community(name="other-cop", channel="other-cop", conveners=["olga"], keepers=[])
 
 
 def settings(**overrides):

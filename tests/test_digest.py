@@ -8,9 +8,9 @@ Dec 7, 14 and the digest's own week Dec 21-28.
   Dee   Dec 1 (row)                           -> quiet
   Eve   Dec 8 (row)                           -> silent 20 days: not yet quiet
   Finn  Nov 17 (row), away until January      -> not listed as quiet
-  Gus   only ever anonymous (a challenge)     -> never named anywhere
+  Gus   only ever anonymous (a challenge)     -> quiet like anyone silent: never attributed
   Hal   joins in the week, replies, tells an anonymous story -> first-time contributor
-  Kit   the keeper, never active
+  Kit   the keeper, never active              -> quiet (never heard counts too)
   two anonymous rows on Nov 24.
 """
 
@@ -157,7 +157,7 @@ def assert_figures(digest: rules.Digest) -> None:
     assert digest.anonymous == 2
     assert digest.weekly == (3, 2, 2, 1, 2, 2, 2, 3)
     assert digest.first_timers == ("Hal",)
-    assert digest.quiet == ("Ben", "Dee")
+    assert digest.quiet == ("Ben", "Dee", "Gus", "Kit")
     assert len(digest.wins) == 1 and "We cut missed visits by a third" in digest.wins[0]
     assert digest.pledges == rules.PledgeFigures(made=2, due=2, done=1, renewed=1, let_go=1)
     assert digest.checkins_closed == 1
@@ -186,16 +186,18 @@ async def test_weekly_digest_every_figure(make_app, person, platform, engine):
     text = weekly[0].text
     assert "3 of 9 members took part (10 contributions, 2 of them anonymous)." in text
     assert "Last 8 weeks: █▆▆▃▆▆▆█ (3 · 2 · 2 · 1 · 2 · 2 · 2 · 3)" in text
-    assert "You might like to check in with" in text
-    assert "  • Ben\n  • Dee" in text
+    assert "haven't shared anything with their name for 3 weeks or more" in text
+    assert "  • Ben\n  • Dee\n  • Gus\n  • Kit" in text
     assert "First-time contributors" in text and "  • Hal" in text
     assert "Made 2 · due 2 · done 1 · renewed 1 · let go 1" in text
     assert "1 check-in closed: 1 success, 2 challenges, 1 learning." in text
     assert "Night shift handovers are rushed" in text
     assert "3 new stories (1 immediate, 1 applied, 1 realised)." in text
     assert "Pressure ulcers" in text
-    # Anonymity and privacy: Gus only ever spoke anonymously; private pledges stay private.
-    assert "Gus" not in text and SECRET not in text and "Audit dressings" not in text
+    # Anonymity and privacy: Gus only ever spoke anonymously, so he is listed among the quiet
+    # exactly like Kit, who never spoke: his name appears nowhere else. Pledges stay private.
+    assert text.count("Gus") == 1
+    assert SECRET not in text and "Audit dressings" not in text
     # One per keeper per week, even if the timeline runs again.
     await app.advance(at(12, 28, 23))
     assert len([d for d in platform.dms() if d.key.endswith("2026-W53")]) == 1
@@ -287,7 +289,7 @@ async def test_finished_weeks_are_counted_once(make_app, person, engine):
         session.add(Activity(community_id=1, member_id=ids["Kit"], kind="cheered", at=BASE))
         session.commit()
     clock.set(BASE + timedelta(days=8))  # Tue 10 Nov
-    assert "0 of 1 member took part" in kit.says("digest this-week")
+    assert "0 of 2 members took part" in kit.says("digest this-week")  # Kit, and Cora
     with Session(engine) as session:
         kept = session.exec(select(ActivityWeek).order_by(ActivityWeek.week_start)).all()
     # The seven finished weeks before this one are kept; the open week is not.

@@ -35,8 +35,9 @@ async def test_an_unreachable_dm_is_held_then_shown_once(make_app, engine, platf
     platform.fail_when = _closed_for("ana")
     cora.cop("checkin open")
     await app.advance(START + timedelta(days=3, minutes=1))
-    assert [d.target for d in platform.dms()] == ["cora"]  # Ana's reminder could not go
-    assert _statuses(engine) == {"cora": "sent", "ana": notices.HELD}
+    # Ana's reminder could not go (Kit is the keeper named in the settings).
+    assert [d.target for d in platform.dms()] == ["cora", "kit"]
+    assert _statuses(engine) == {"cora": "sent", "kit": "sent", "ana": notices.HELD}
 
     held = notices.take_held(engine, app.clock, "console", "ana")
     assert len(held) == 1 and "gentle nudge" in held[0].message.as_text()

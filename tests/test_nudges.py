@@ -67,7 +67,7 @@ async def test_add_shows_a_preview_and_only_save_keeps_it(make_app, platform, pe
     assert "No nudges yet" in cora.says("nudge list")
     assert "out of date" in cora.press("nudge.save", preview.buttons[0].value).message.as_text()
     await app.advance(START + timedelta(days=6))
-    assert platform.sent == []
+    assert [d for d in platform.sent if not d.key.startswith("digest:")] == []  # Kit's digest
 
     assert "Saved as nudge #" in save(cora, "every tuesday 09:30 Share one photo of your week")
     assert "every tuesday 09:30 (Europe/London time); next Tue 8 Dec" in cora.says("nudge list")
@@ -114,8 +114,9 @@ async def test_nudges_keep_local_time_across_autumn_changes_in_two_timezones(
     await app.advance(datetime(2026, 11, 10, tzinfo=UTC))
 
     by_channel: dict[str, list[datetime]] = {"wound-care": [], "ny-care": []}
-    for _kind, target, moment in seen:
-        by_channel[target].append(moment)
+    for kind, target, moment in seen:
+        if kind == "post":  # (the keepers' weekly digests go by private message)
+            by_channel[target].append(moment)
     assert [t.strftime("%d %H:%M") for t in by_channel["wound-care"]] == [
         "12 08:30", "19 08:30", "26 09:30", "02 09:30", "09 09:30"
     ]  # fmt: skip
@@ -198,6 +199,7 @@ async def test_private_nudges_wait_for_quiet_hours_to_end(make_app, clock, platf
         "owl": datetime(2026, 12, 2, 7, 0, tzinfo=UTC),  # no quiet hours
         "ana": datetime(2026, 12, 2, 7, 30, tzinfo=UTC),  # 07:30 London
         "cora": datetime(2026, 12, 2, 8, 0, tzinfo=UTC),  # 08:00 London
+        "kit": datetime(2026, 12, 2, 8, 0, tzinfo=UTC),  # the keeper: default quiet hours
         "nia": datetime(2026, 12, 2, 13, 0, tzinfo=UTC),  # 08:00 New York
     }
     assert platform.posts() == []  # private nudges don't go to the channel
@@ -225,9 +227,10 @@ async def test_targeting_quiet_members_pledge_holders_and_not_the_away(
     def who(text: str) -> list[str]:
         return sorted(d.target for d in platform.dms() if text in d.text)
 
-    assert who("We'd love to hear from you") == ["ben", "cora"]  # not Ana/Dee (active), not Eve
+    # Not Ana/Dee (active), not Eve (away); Kit, the keeper named in the settings, is quiet.
+    assert who("We'd love to hear from you") == ["ben", "cora", "kit"]
     assert who("How is your pledge going?") == ["dee"]
-    assert who("Rota reminder") == ["ana", "ben", "cora", "dee"]  # Eve is away
+    assert who("Rota reminder") == ["ana", "ben", "cora", "dee", "kit"]  # Eve is away
 
 
 async def test_pause_resume_edit_delete(make_app, clock, platform, person):
@@ -260,7 +263,7 @@ async def test_a_one_off_nudge_survives_a_restart_and_goes_once(make_app, clock,
     app.close()
     app = make_app()
     await app.advance(START + timedelta(days=3))
-    assert [d.target for d in platform.dms()] == ["cora"]
+    assert [d.target for d in platform.dms() if "Thursday" in d.text] == ["cora", "kit"]
     assert "See you Thursday" not in person(app, "Cora").says("nudge list")
 
 

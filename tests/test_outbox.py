@@ -325,7 +325,7 @@ async def test_private_messages_to_one_person_keep_their_order(start, clock, pla
 
 @pytest.mark.parametrize(
     ("open_for", "reminded"),
-    [("6 hours", ["cora"]), ("2 days", ["cora", "nia"])],
+    [("6 hours", ["cora", "kit"]), ("2 days", ["cora", "kit", "nia"])],  # Kit: the keeper
     ids=["closes-during-her-quiet-hours", "still-open-when-they-end"],
 )
 async def test_a_reminder_held_by_quiet_hours_past_the_close_is_never_sent(

@@ -10,7 +10,7 @@ from bot.commands import Actor, Inbound
 from bot.features.pledges import FollowUpPledge, open_pledge_holders, pledge_counts
 from bot.ports import DeliveryError
 from bot.scheduling import RunReport
-from bot.storage.tables import Activity, JobClaim, OutboxMessage
+from bot.storage.tables import Activity, JobClaim, Member, OutboxMessage
 from bot.storage.tables_wins import Pledge
 from bot.storage.uow import UnitOfWork
 from tests.conftest import START, community, make_settings
@@ -319,6 +319,7 @@ async def test_figures_for_the_digest_and_nudges_carry_no_text(make_app, person)
     ben.cop("pledge Visit the clinic by 2026-12-05")
     ben.cop("pledges cancel 3")
     with Session(app.engine) as session:
-        assert open_pledge_holders(session, 1) == {1}  # Ana's member id
+        ana_id = session.exec(select(Member.id).where(Member.platform_user_id == "ana")).one()
+        assert open_pledge_holders(session, 1) == {ana_id}
         assert pledge_counts(session, 1, START) == (2, 1, 0)
         assert pledge_counts(session, 1, START + timedelta(days=3)) == (2, 0, 1)

@@ -83,13 +83,13 @@ async def test_a_single_choice_poll_from_open_to_result(make_app, platform, pers
     ben.cop("vote 1 1")
     dee.cop("vote 1 3")
     view = dee.says("poll 1")
-    assert "3 of 4 members have voted" in view
+    assert "3 of 5 members have voted" in view  # with Kit, the keeper named in the settings
     assert "Caseloads —" not in view and "So far" not in view  # hidden until close
 
     await app.advance(CLOSES + timedelta(minutes=1))
     [result] = results(platform)
     assert result.message.title == "Poll 1 has closed: Which topic next?"
-    assert "3 of 4 members voted" in result.text
+    assert "3 of 5 members voted" in result.text
     assert "Chosen: Caseloads, with 2 votes." in result.text
     assert "Caseloads — 2 votes" in result.text and "Voice — 1 vote" in result.text
     assert "Isolation — 0 votes" in result.text
@@ -296,14 +296,20 @@ async def test_one_reminder_to_those_who_havent_voted_after_quiet_hours(make_app
     al.cop("skip until 2026-12-20")
     cora.cop(f"poll open {TOPIC}")
     ana.cop("vote 1 2")
+
     # The reminder is due a day before the deadline: Mon 7 Dec 09:00 London.
+    def nudged() -> list[str]:
+        return [d.target for d in platform.dms() if d.message.title.startswith("A gentle")]
+
     await app.advance(START + timedelta(days=6, minutes=1))
-    assert [d.target for d in platform.dms()] == ["cora"]
-    assert platform.dms()[0].message.title == "A gentle nudge: poll 1 closes Tue 8 Dec, 09:00"
+    assert sorted(nudged()) == ["cora", "kit"]  # Kit: the keeper named in the settings
+    assert {d.message.title for d in platform.dms() if d.target == "cora"} == {
+        "A gentle nudge: poll 1 closes Tue 8 Dec, 09:00"
+    }
     await app.advance(START + timedelta(days=6, hours=1, minutes=1))  # Ben's quiet hours end
-    assert [d.target for d in platform.dms()] == ["cora", "ben"]
+    assert sorted(nudged()) == ["ben", "cora", "kit"] and nudged()[-1] == "ben"
     await app.advance(CLOSES + timedelta(days=1))
-    assert len(platform.dms()) == 2
+    assert len(nudged()) == 3  # one reminder each
 
 
 async def test_votes_from_outside_the_community_are_refused(make_app, person):
@@ -544,7 +550,7 @@ async def test_poll_status_for_the_digest(make_app, person, clock):
         1,
         "open",
         0,
-        2,
+        3,  # Cora, Ana and Kit (the keeper named in the settings)
         (),
     )
     assert (closed.state, closed.outcome, closed.chosen, closed.voters) == (
@@ -554,10 +560,10 @@ async def test_poll_status_for_the_digest(make_app, person, clock):
         1,
     )
     assert open_.text == (
-        "Poll 1, 'Which topic next?', is open until Tue 8 Dec, 09:00: 0 of 2 members have "
+        "Poll 1, 'Which topic next?', is open until Tue 8 Dec, 09:00: 0 of 3 members have "
         "voted so far."
     )
-    assert closed.text == "Poll 2, 'Where?', chose York (1 of 2 voted)."
+    assert closed.text == "Poll 2, 'Where?', chose York (1 of 3 voted)."
     assert "Ana" not in open_.text + closed.text
     assert [s.poll_id for s in later] == [1]  # closed long ago: no longer "recent"
 
@@ -624,7 +630,7 @@ async def test_a_whole_nomination_poll_and_topic_cycle_in_the_console(sqlite_eng
     assert "private message to Ana\n  A gentle nudge: poll 1" not in out
     # Three days on: poll 1 closes, Reducing isolation wins, it becomes the meeting's topic.
     result = out[out.index("Poll 1 has closed") :]
-    assert "3 of 4 members voted" in result
+    assert "3 of 5 members voted" in result
     assert "Chosen: Reducing isolation and frustration, with 2 votes." in result
     assert "is the topic of our next meeting, Thu 10 Dec, 18:00." in result
     second = out[out.index("Poll 2 has closed") :]

@@ -197,6 +197,6 @@ async def test_a_failing_job_does_not_stop_the_others_and_is_retried(
         await app.advance(datetime(2026, 12, 2, 9, 0, 30, tzinfo=UTC))  # reminder due 09:00
     assert failures and any("will be retried" in r.getMessage() for r in caplog.records)
     await app.advance(datetime(2026, 12, 2, 9, 2, tzinfo=UTC))
-    assert len(platform.titled("A gentle nudge")) == 1  # Cora, on the retry
+    assert len(platform.titled("A gentle nudge")) == 2  # Cora and Kit (the keeper), on the retry
     await app.advance(datetime(2026, 12, 4, 10, 1, tzinfo=UTC))
     assert len(platform.titled("Our check-in has closed")) == 1

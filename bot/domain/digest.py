@@ -14,7 +14,7 @@ from bot.messages import OutMessage, Section
 
 #: How many weeks the participation chart shows (the digest's own week last).
 CHART_WEEKS = 8
-#: Silent this long (after being active) = a voice we haven't heard lately.
+#: Nothing shared with their name for this long = a voice we haven't heard lately.
 QUIET_AFTER = timedelta(weeks=3)
 #: A challenge is "waiting" once this long has passed since its check-in closed.
 RESPONSE_TIME = timedelta(hours=48)
@@ -129,12 +129,14 @@ def seven_days_before(moment: datetime, zone: ZoneInfo) -> tuple[datetime, datet
 
 
 def chart_bounds(start: datetime, end: datetime, zone: ZoneInfo) -> list[datetime]:
-    """CHART_WEEKS + 1 boundaries: seven 7-day local weeks before `start`, then [start, end)."""
-    first = start.astimezone(zone).date()
-    weeks = [
-        local_midnight(first - timedelta(days=7 * k), zone) for k in range(CHART_WEEKS - 1, 0, -1)
+    """CHART_WEEKS + 1 Monday midnights (local): the ISO weeks of the chart, the last one
+    holding the window's last moment. `start` is unused: every bar is one whole week, so a
+    window that begins on a Thursday (a meeting) still gets Monday-to-Sunday bars."""
+    del start
+    last = week_start(end - timedelta(microseconds=1), zone).date()
+    return [
+        local_midnight(last - timedelta(days=7 * k), zone) for k in range(CHART_WEEKS - 1, -2, -1)
     ]
-    return [*weeks, start, end]
 
 
 # ---- text ------------------------------------------------------------------------------
@@ -172,7 +174,9 @@ def digest_message(
         sections.append(
             Section(
                 heading="Voices we haven't heard lately",
-                text="You might like to check in with… (no activity for 3 weeks or more)",
+                text="They haven't shared anything with their name for 3 weeks or more "
+                "(anonymous contributions are never linked to anyone). You might like to "
+                "check in with them.",
                 items=capped(digest.quiet),
             )
         )

@@ -170,6 +170,7 @@ class Recap:
 
     since: datetime
     wins: list[str] = field(default_factory=list)
+    successes: list[str] = field(default_factory=list)
     learning: list[str] = field(default_factory=list)
     challenges: list[str] = field(default_factory=list)
     open_pledges: int | None = None
@@ -198,6 +199,9 @@ def recap_sections(recap: Recap, words: Words, timezone: str) -> list[Section]:
     if recap.wins:
         heading = plural_of(words.win).capitalize()
         sections.append(Section(heading=heading, items=_listed(recap.wins)))
+    if recap.successes:
+        heading = plural_of(words.success).capitalize()
+        sections.append(Section(heading=heading, items=_listed(recap.successes)))
     if recap.learning:
         sections.append(Section(heading=f"Shared {words.learning}", items=_listed(recap.learning)))
     if recap.stories:

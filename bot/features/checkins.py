@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, delete
 from sqlmodel import col, func, select
 
 from bot import commands as c
@@ -26,7 +26,15 @@ from bot.features.guard import guard_text
 from bot.features.wins import offer_success_wins
 from bot.messages import Choice, Form, FormField, Response, Section, say
 from bot.scheduling import JobSpec, at, each
-from bot.storage.tables import CheckIn, CheckInReply, CheckInSkip, Community, Meeting, Member
+from bot.storage.tables import (
+    Activity,
+    CheckIn,
+    CheckInReply,
+    CheckInSkip,
+    Community,
+    Meeting,
+    Member,
+)
 from bot.storage.uow import UnitOfWork
 
 ANONYMOUS_WORDS = {"anon", "anonymous", "anonymously", "unnamed", "chatham"}
@@ -290,8 +298,32 @@ def withdraw_reply(cmd: c.WithdrawReply, ctx: Context) -> Response:
     if not mine:
         raise UserError(f"You haven't shared a {word} in this {ctx.settings.words.checkin}.")
     for row in mine:
+        _forget_contribution(ctx, checkin, None if row.anonymous else member.id)
         ctx.uow.session.delete(row)
     return Response(message=say(f"Your {word} is withdrawn; it won't be shared."))
+
+
+def _forget_contribution(ctx: Context, checkin: CheckIn, member_id: int | None) -> None:
+    """A withdrawn reply no longer counts: remove one 'replied' activity recorded for it since
+    the check-in opened (for an anonymous reply, any one anonymous reply's: they carry no
+    author, and counts are all they are for)."""
+    session = ctx.uow.session
+    owner = (
+        col(Activity.member_id).is_(None) if member_id is None else Activity.member_id == member_id
+    )
+    found = session.exec(
+        select(Activity.id)
+        .where(
+            Activity.community_id == ctx.community_id,
+            Activity.kind == "replied",
+            owner,
+            col(Activity.at) >= checkin.opened_at,
+        )
+        .order_by(col(Activity.at).desc(), col(Activity.id).desc())
+        .limit(1)
+    ).first()
+    if found is not None:
+        session.execute(delete(Activity).where(col(Activity.id) == found))
 
 
 def skip(cmd: c.SkipCheckIn, ctx: Context) -> Response:

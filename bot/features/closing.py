@@ -250,7 +250,7 @@ def confirm(cmd: ConfirmClose, ctx: Context) -> Response:
         .values(status="expired")
     )
     recap = build_recap(session, ctx.community_id, community.created_at, now)
-    recap.learning += replies_between(
+    recap.successes = replies_between(
         session, ctx.community_id, ("success",), community.created_at, now
     )
     begun = community.created_at

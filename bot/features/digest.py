@@ -10,15 +10,21 @@ Definitions:
 - active: any activity with the member's id in the window; anonymous activity is counted
   as contributions but never attributed to anyone.
 - first-time contributor: the member's first ever (named) activity falls in the window.
-- voice we haven't heard lately: named activity before, none in the 3 weeks up to the window's
-  end, and not away (`/cop skip until …`).
+- voice we haven't heard lately: a member for 3 weeks or more by the window's end, with no
+  named activity in those 3 weeks (never heard at all counts too), and not away
+  (`/cop skip until …`). Anonymous activity plays no part, so the list reveals nothing
+  about who spoke anonymously.
 - challenge waiting for a response: a challenge shared in a check-in that closed in the window
-  at least 48 hours ago, which no candidate problem proposed since then takes up (same words,
-  ignoring case, either containing the other).
+  at least 48 hours ago, which no candidate problem proposed since the check-in opened takes
+  up (the same words in the same order, ignoring case and punctuation, either containing the
+  other).
+- pledges due: those whose due date fell in the window, including one renewed in or after the
+  window whose replaced due date fell in it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -209,7 +215,11 @@ def pledge_figures(
     return rules.PledgeFigures(
         made=count(col(Pledge.created_at) >= start, col(Pledge.created_at) < end),
         due=count(
-            col(Pledge.due_at) >= start, col(Pledge.due_at) < end, Pledge.status != "cancelled"
+            Pledge.status != "cancelled",
+            (col(Pledge.due_at) >= start) & (col(Pledge.due_at) < end)
+            | (col(Pledge.previous_due_at) >= start)
+            & (col(Pledge.previous_due_at) < end)
+            & (col(Pledge.cycle_start) >= start),
         ),
         done=count(Pledge.status == "done", *closed),
         renewed=int(renewed),
@@ -249,7 +259,7 @@ def waiting_challenges(
     """Challenges from check-ins closed in [start, end) and >= 48 h before `now` that no
     candidate problem proposed since takes up. Texts only, alphabetical: never who."""
     rows = session.exec(
-        select(CheckInReply.text, CheckIn.closed_at)
+        select(CheckInReply.text, CheckIn.opened_at)
         .join(CheckIn, col(CheckIn.id) == col(CheckInReply.checkin_id))
         .where(
             CheckIn.community_id == community_id,
@@ -261,17 +271,23 @@ def waiting_challenges(
     ).all()
     if not rows:
         return []
-    problems = _problems_since(session, community_id, min(_aware(c) for _, c in rows))  # type: ignore[type-var]
+    problems = _problems_since(session, community_id, min(_aware(o) for _, o in rows))  # type: ignore[type-var]
     waiting = []
-    for text, closed_at in rows:
-        said = " ".join(text.casefold().split())
-        taken = any(
-            at >= _aware(closed_at) and (said in p or p in said)  # type: ignore[operator]
+    for text, opened_at in rows:
+        said = _words(text)
+        taken = said.strip() != "" and any(
+            at >= _aware(opened_at) and (said in p or p in said)  # type: ignore[operator]
             for p, at in problems
         )
         if not taken:
             waiting.append(text)
     return sorted(waiting)
+
+
+def _words(text: str) -> str:
+    """' discharge letters arrive late ': the words only, lower case, spaced for matching
+    whole words ('late' does not match 'latex')."""
+    return " " + " ".join(re.findall(r"\w+", text.casefold())) + " "
 
 
 def _problems_since(
@@ -283,10 +299,12 @@ def _problems_since(
         return []
     rows = session.exec(
         select(Problem.text, Problem.created_at).where(
-            Problem.community_id == community_id, col(Problem.created_at) >= since
+            Problem.community_id == community_id,
+            col(Problem.created_at) >= since,
+            Problem.status != "withdrawn",
         )
     ).all()
-    return [(" ".join(t.casefold().split()), _aware(at)) for t, at in rows]  # type: ignore[misc]
+    return [(_words(t), _aware(at)) for t, at in rows if _words(t).strip()]  # type: ignore[misc]
 
 
 def story_figures(
@@ -321,12 +339,14 @@ def _wins(session: Session, community_id: int, start: datetime, end: datetime) -
     return describe_wins(session, wins_between(session, community_id, start, end))
 
 
-def _polls(session: Session, community_id: int, now: datetime) -> list[str]:
+def _polls(session: Session, community_id: int, now: datetime, start: datetime) -> list[str]:
+    """Open polls, and those closed in the last 14 days or since `start`, whichever is longer."""
     try:
         from bot.features.polls import poll_status
     except ImportError:  # polls not installed
         return []
-    return [status.text for status in poll_status(session, community_id, now)]
+    recent = max(timedelta(days=14), now - start)
+    return [status.text for status in poll_status(session, community_id, now, recent)]
 
 
 def build_digest(
@@ -340,14 +360,17 @@ def build_digest(
 ) -> rules.Digest:
     """Every figure of the digest for the window [start, end), as seen at `now`."""
     weeks = weekly_figures(session, community_id, rules.chart_bounds(start, end, zone), now)
-    active, contributions, anonymous = weeks[-1]
+    active, contributions, anonymous = participation(session, community_id, start, end)
     spans = member_spans(session, community_id, end)
     members = sum(1 for m, _, _ in spans if m.joined_at < end)
     first_timers = [m.display_name for m, first, _ in spans if first and start <= first < end]
+    quiet_since = end - rules.QUIET_AFTER
     quiet = [
         m.display_name
         for m, _, last in spans
-        if last is not None and last < end - rules.QUIET_AFTER and not is_away(m, now)
+        if _aware(m.joined_at) <= quiet_since  # type: ignore[operator]
+        and (last is None or last < quiet_since)
+        and not is_away(m, now)
     ]
     closed, replies = checkin_figures(session, community_id, start, end)
     stories, quotes = story_figures(session, community_id, start, end)
@@ -370,7 +393,7 @@ def build_digest(
         waiting_challenges=tuple(waiting_challenges(session, community_id, start, end, now)),
         stories=stories,
         quotes=tuple(quotes),
-        polls=tuple(_polls(session, community_id, now)),
+        polls=tuple(_polls(session, community_id, now, start)),
         next_meeting=upcoming.starts_at if upcoming else None,
         next_topic=upcoming.topic if upcoming else None,
     )

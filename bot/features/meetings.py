@@ -253,7 +253,16 @@ def set_topic(cmd: SetMeetingTopic, ctx: Context) -> Response:
     meeting = _meeting(ctx, cmd.meeting_id)
     meeting.topic = clean_text(cmd.topic, what="The topic", max_length=300)
     ctx.uow.session.add(meeting)
-    return Response(message=say(f"The topic of {words.meeting} #{meeting.id} is set."))
+    zone = ctx.community.timezone
+    _announce(
+        ctx,
+        f"meeting:{meeting.id}:topic:{ctx.clock.now().isoformat()}",
+        f"The topic of our {words.meeting} on {local_time(meeting.starts_at, zone)}",
+        meeting,
+    )
+    return Response(
+        message=say(f"The topic of {words.meeting} #{meeting.id} is set; the channel is told.")
+    )
 
 
 def remind_meeting(cmd: RemindMeeting, ctx: Context) -> Response:

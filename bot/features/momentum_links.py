@@ -3,7 +3,7 @@ stories: texts and figures only, never who said what."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -35,6 +35,10 @@ def open_pledges_count(session: Session, community_id: int, now: datetime) -> in
     return pledges.pledge_counts(session, community_id, now)[0]
 
 
-def poll_status(session: Session, community_id: int, now: datetime) -> list[str]:
-    """One line per poll worth mentioning (turnout and results, no names)."""
-    return [status.text for status in polls.poll_status(session, community_id, now)]
+def poll_status(
+    session: Session, community_id: int, now: datetime, since: datetime | None = None
+) -> list[str]:
+    """One line per poll worth mentioning (turnout and results, no names): the open ones and
+    those closed in the last 14 days, or since `since` if that is longer ago."""
+    recent = max(timedelta(days=14), now - since) if since is not None else timedelta(days=14)
+    return [status.text for status in polls.poll_status(session, community_id, now, recent)]

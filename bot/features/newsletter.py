@@ -67,7 +67,7 @@ def build_recap(session: Session, community_id: int, since: datetime, now: datet
         wins=wins,
         learning=replies_between(session, community_id, ("learning",), since, now),
         open_pledges=links.open_pledges_count(session, community_id, now),
-        polls=links.poll_status(session, community_id, now),
+        polls=links.poll_status(session, community_id, now, since),
         next_meeting=upcoming.starts_at if upcoming else None,
         next_topic=upcoming.topic if upcoming else None,
     )

@@ -280,6 +280,7 @@ def renew_pledge(cmd: RenewPledge, ctx: Context) -> Response:
     words = ctx.settings.words
     due = _due(ctx, member, cmd.when, hint=False)
     now = ctx.clock.now()
+    pledge.previous_due_at = pledge.due_at  # a pledge renewed when due was still due then
     pledge.cycle_start, pledge.due_at = now, due
     pledge.midpoint_sent_at = pledge.followup_sent_at = pledge.reminded_at = None
     pledge.answered_at = None

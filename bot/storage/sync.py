@@ -42,7 +42,8 @@ def sync_communities(session: Session, settings: Settings, now: datetime) -> Non
         session.flush()
         assert community.id is not None
         _sync_meetings(session, community.id, community_settings, now)
-        _sync_roles(session, community.id, community_settings)
+        if community.closed_at is None:  # a closed community's members are gone for good
+            _sync_roles(session, community.id, community_settings, now)
     session.commit()
 
 
@@ -73,11 +74,34 @@ def _sync_meetings(
             session.add(Meeting(community_id=community_id, starts_at=starts_at))
 
 
-def _sync_roles(session: Session, community_id: int, settings: CommunitySettings) -> None:
+def _sync_roles(
+    session: Session, community_id: int, settings: CommunitySettings, now: datetime
+) -> None:
+    """Conveners and keepers named in the settings file are members from start-up: a row
+    (named by their platform id until they first use copbot) so that roles, the digest and
+    private messages reach them before they have typed anything."""
     named = set(settings.conveners) | set(settings.keepers)
     if not named:
         return
-    for member in session.exec(select(Member).where(Member.community_id == community_id)).all():
+    members = session.exec(select(Member).where(Member.community_id == community_id)).all()
+    known = {m.platform_user_id for m in members}
+    start, end = when.parse_quiet_hours(settings.quiet_hours)
+    for user_id in sorted(named - known):
+        session.add(
+            Member(
+                community_id=community_id,
+                platform_user_id=user_id,
+                display_name=user_id[:100],
+                timezone=settings.timezone,
+                quiet_start=start.strftime("%H:%M"),
+                quiet_end=end.strftime("%H:%M"),
+                is_convener=user_id in settings.conveners,
+                is_keeper=user_id in settings.keepers,
+                joined_at=now,
+                first_seen_at=None,
+            )
+        )
+    for member in members:
         if member.platform_user_id in settings.conveners and not member.is_convener:
             member.is_convener = True
             session.add(member)

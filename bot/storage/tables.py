@@ -45,6 +45,9 @@ class Member(SQLModel, table=True):
     muted_checkins: bool = False
     away_until: datetime | None = None
     joined_at: datetime
+    #: When they first used copbot; None for a convener or keeper named in the settings file
+    #: who has not yet typed anything (their member row exists from start-up).
+    first_seen_at: datetime | None = None
 
 
 class Meeting(SQLModel, table=True):

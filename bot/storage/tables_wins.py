@@ -69,6 +69,8 @@ class Pledge(SQLModel, table=True):
     created_at: datetime
     cycle_start: datetime
     due_at: datetime
+    #: The due date a renewal replaced (the week it fell in still counts the pledge as due).
+    previous_due_at: datetime | None = None
     midpoint_sent_at: datetime | None = None
     followup_sent_at: datetime | None = None
     reminded_at: datetime | None = None
