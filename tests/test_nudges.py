@@ -312,7 +312,7 @@ def test_two_schedulers_on_postgres_send_each_occurrence_once(postgres_engine):
     assert sum(len(r.already) for r in reports) == len(ran)  # the other process lost each race
     sent = [d for p in platforms for d in p.sent]
     assert len({d.key for d in sent}) == len(sent)
-    assert sum(1 for d in sent if "Daily question" in d.text) == 3 * 31  # 30 members + Cora
+    assert sum(1 for d in sent if "Daily question" in d.text) == 3 * 32  # 30, Cora and Kit
     assert sum(1 for d in sent if "Channel question" in d.text) == 3
     assert sum(1 for d in sent if "One-off" in d.text) == 1
     for app in apps:
