@@ -93,3 +93,22 @@ async def test_a_mention_reads_as_a_name_on_discord_and_pings_nobody(fake_discor
         assert summary.payload["allowed_mentions"]["parse"] == []
     finally:
         await adapter.stop()
+
+
+async def test_a_mention_reads_as_a_name_in_the_console(sqlite_engine):
+    from tests.test_console import run_script
+
+    script = """\
+/as Ben
+/cop me
+/as Cora
+/cop checkin open
+/as Ana
+/cop reply success Thanks @Ben and @nobody a lot
+/as Cora
+/cop checkin close
+"""
+    out = "\n".join(await run_script(sqlite_engine, script))
+    summary = out[out.index("Our check-in has closed") :]
+    assert "Thanks @Ben and @someone a lot — Ana" in summary
+    assert "<@" not in summary
