@@ -18,10 +18,8 @@ from tests.conftest import START, community, make_settings
 
 BLUE, ORANGE = (63, 122, 186), (232, 152, 62)
 
-# Kit types once (until keepers named in the settings are members from the start).
+# Kit, the keeper named in the settings, never types anything.
 SCRIPT = """\
-/as Kit
-/cop help
 /as Sam
 /cop checkin open
 /as Ana
@@ -66,8 +64,8 @@ async def test_a_keeper_gets_the_monday_digest_with_its_chart_as_a_file(sqlite_e
     await workspace.start()
     await workspace.run(SCRIPT.splitlines())
     out = "\n".join(lines)
-    digest = out[out.index("private message to Kit") :]
-    assert "[Mon 7 Dec 09:00] private message to Kit" in out
+    digest = out[out.index("private message to kit") :]
+    assert "[Mon 7 Dec 09:00] private message to kit" in out
     saved = [line for line in digest.splitlines() if "(file saved: " in line]
     assert saved, digest
     path = Path(saved[0].split("(file saved: ")[1][:-1])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from sqlmodel import Session, select
 
 from adapters.console.platform import ButtonBoard, ConsolePlatform, save_file
 from adapters.console.workspace import ConsoleWorkspace
@@ -18,9 +19,11 @@ from adapters.discord.adapter import DiscordAdapter
 from bot.bootstrap import build_app
 from bot.clock import ManualClock
 from bot.messages import Attachment, OutMessage
+from bot.storage.tables import OutboxMessage
 from tests.conftest import START, community, make_settings
 from tests.discord_fake import CHANNEL_ID, FakeDiscord, user
 from tests.slack_fake import slack_world
+from tests.test_mydata import erase
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -151,3 +154,42 @@ async def test_a_file_name_cannot_leave_the_folder_or_overwrite(tmp_path):
     assert first.parent == tmp_path and second.parent == tmp_path
     assert first != second and first.read_text() == second.read_text() == "x"
     assert save_file(tmp_path, Attachment(filename="..", content="y")).parent == tmp_path
+
+
+async def test_the_weekly_digest_reaches_a_slack_keeper_with_its_chart_as_a_png(engine, clock):
+    async with slack_world(engine, clock) as world:  # Kit is the keeper; he never typed
+        await world.cop("UANA", "pledge Try the new wound chart by 15 Jan")
+        await world.app.advance(START + timedelta(days=6, hours=1))  # Monday 7 Dec, 10:00
+        [chart] = [u for u in world.fake.uploads if u.channel == "DUKIT"]
+        assert chart.filename == "copbot-wound-care-digest-2026-11-30.png"
+        assert chart.data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert any("digest" in p.plain.lower() for p in world.fake.dms("UKIT"))
+
+
+async def test_forgetting_someone_leaves_a_queued_chart_intact(make_app, person, engine):
+    """Erasure scrubs a name from queued messages; base64 bytes are not words to scrub."""
+    app = make_app()
+    ana = person(app, "Ana")
+    ana.cop("help")
+    chart = OutMessage(
+        title="Ana's chart", attachment=Attachment(filename="c.png", data=b"x", mime="image/png")
+    )
+    payload = chart.model_dump_json(exclude_defaults=True).replace('"eA=="', '"x-Ana-x"')
+    with Session(engine) as session:
+        session.add(
+            OutboxMessage(
+                key="chart",
+                community_id=1,
+                platform="console",
+                user_id="kit",
+                payload=payload,
+                next_attempt_at=START,
+                created_at=START,
+            )
+        )
+        session.commit()
+    erase(ana, "Erase everything")
+    with Session(engine) as session:
+        kept = session.exec(select(OutboxMessage.payload).where(OutboxMessage.key == "chart"))
+        stored = kept.one()
+    assert "x-Ana-x" in stored and "Ana's chart" not in stored

@@ -358,8 +358,8 @@ def _replace(value: Any, pattern: re.Pattern[str]) -> Any:
         return pattern.sub(FORMER_MEMBER, value)
     if isinstance(value, list):
         return [_replace(v, pattern) for v in value]
-    if isinstance(value, dict):
-        return {k: _replace(v, pattern) for k, v in value.items()}
+    if isinstance(value, dict):  # an attachment's `data` is base64 bytes (a chart), not words
+        return {k: v if k == "data" else _replace(v, pattern) for k, v in value.items()}
     return value
 
 
