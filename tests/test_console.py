@@ -38,7 +38,8 @@ async def run_script(sqlite_engine, script: str) -> list[str]:
     lines: list[str] = []
     clock = ManualClock(START)
     board = ButtonBoard()
-    platform = ConsolePlatform(lines.append, clock, "Europe/London", board)
+    folder = Path(str(sqlite_engine.url.database)).parent / "copbot-files"
+    platform = ConsolePlatform(lines.append, clock, "Europe/London", board, files_dir=folder)
     app = build_app(make_settings(), {"console": platform}, clock=clock, engine=sqlite_engine)
     workspace = ConsoleWorkspace(app, platform, board, write=lines.append)
     await workspace.start()

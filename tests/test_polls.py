@@ -6,6 +6,7 @@ import asyncio
 import logging
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, SQLModel, select
@@ -606,7 +607,8 @@ async def test_a_whole_nomination_poll_and_topic_cycle_in_the_console(sqlite_eng
     lines: list[str] = []
     clock = ManualClock(START)
     board = ButtonBoard()
-    platform = ConsolePlatform(lines.append, clock, "Europe/London", board)
+    folder = Path(str(sqlite_engine.url.database)).parent / "copbot-files"
+    platform = ConsolePlatform(lines.append, clock, "Europe/London", board, files_dir=folder)
     app = build_app(with_meeting(), {"console": platform}, clock=clock, engine=sqlite_engine)
     workspace = ConsoleWorkspace(app, platform, board, write=lines.append)
     await workspace.start()
