@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from bot.clock import Clock
 from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain import when
+from bot.domain.text import storable
 from bot.errors import UserError
 from bot.mentions import name_mentions, response_with_names
 from bot.messages import Response, say
@@ -61,6 +63,27 @@ class Roles:
     keepers: frozenset[str] = frozenset()
 
 
+def _storable(inbound: c.Inbound) -> c.Inbound:
+    """The interaction without the characters nothing can store (NUL, lone surrogates)."""
+    actor = inbound.actor
+    return dataclasses.replace(
+        inbound,
+        actor=dataclasses.replace(
+            actor,
+            user_id=storable(actor.user_id),
+            display_name=storable(actor.display_name),
+            channel_id=None if actor.channel_id is None else storable(actor.channel_id),
+        ),
+        text=storable(inbound.text),
+        action=storable(inbound.action),
+        value=storable(inbound.value),
+        form_id=storable(inbound.form_id),
+        metadata=storable(inbound.metadata),
+        values=tuple((storable(k), storable(v)) for k, v in inbound.values),
+        event_id=None if inbound.event_id is None else storable(inbound.event_id),
+    )
+
+
 class Bus:
     """Entry point of the core for people (`handle`) and for jobs (`run_job`)."""
 
@@ -82,6 +105,7 @@ class Bus:
         few times: the transaction was rolled back, so nothing happened twice. Called from
         worker threads, never on the event loop, so the waits block no one else.
         """
+        inbound = _storable(inbound)
         for pause in BUSY_PAUSES:
             try:
                 return self._handle_once(inbound)

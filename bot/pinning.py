@@ -12,9 +12,11 @@ import dataclasses
 import re
 
 from bot.commands import Inbound
+from bot.domain.text import read_number
+from bot.errors import UserError
 from bot.messages import OutMessage, Response
 
-_PIN = re.compile(r"^c(\d+)\|")
+_PIN = re.compile(r"^c([0-9]+)\|")
 
 
 def _pinned(value: str, community_id: int) -> str:
@@ -51,4 +53,7 @@ def unpin(inbound: Inbound) -> tuple[Inbound, int | None]:
     if found is None:
         return inbound, None
     stripped = getattr(inbound, field)[found.end() :]
-    return dataclasses.replace(inbound, **{field: stripped}), int(found.group(1))
+    community = read_number(found.group(1))
+    if community is None:
+        raise UserError("That button is out of date. Try /cop help.")
+    return dataclasses.replace(inbound, **{field: stripped}), community

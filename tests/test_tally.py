@@ -79,14 +79,27 @@ def test_ranked_eliminations_and_transfers():
     assert result.counts == {1: 3, 2: 2, 3: 2, 4: 1}  # first preferences
 
 
-def test_ranked_unbreakable_tie_for_last_place_is_a_tie_between_those_left():
+def test_ranked_tie_for_last_place_that_changes_the_winner_names_only_those_who_could_win():
     # Add a ballot (D) to the case above: A 3, B 2, C 2, D 2. B, C and D tie for fewest and
-    # no earlier round separates them; together (6) they outnumber A (3), so removing them
-    # all at once could change the result. The count cannot separate the options: a tie.
+    # no earlier round separates them; together (6) they outnumber A (3).
+    # B out -> A 3, C 4, D 2 -> D out -> C 5 of 8: C wins.
+    # C out -> A 3, B 4, D 2 -> D out -> B 4 of 7: B wins.
+    # D out -> A 3, B 2, C 3 -> B out -> C 5: C wins.
+    # Which one goes changes who wins (B or C); A and D can win in no order: a tie of B and C.
     ballots = [(1, 2)] * 3 + [(2, 3)] * 2 + [(3, 2)] * 2 + [(4, 3), (4,)]
     result = instant_runoff(4, ballots)
     assert result.rounds == (Round({1: 3, 2: 2, 3: 2, 4: 2}, 0, ()),)
-    assert result.winners == (1, 2, 3, 4) and result.tie
+    assert result.winners == (2, 3) and result.tie
+
+
+def test_ranked_tie_for_last_place_that_cannot_change_the_winner_is_no_tie():
+    # (A) x4, (B, A) x2, (C, A) x2 -> A 4, B 2, C 2 of 8: no majority; B and C tie and never
+    # differed; whichever goes, its ballots move to A: A 6 of 8. A wins either way.
+    ballots = [(1,)] * 4 + [(2, 1)] * 2 + [(3, 1)] * 2
+    result = instant_runoff(3, ballots)
+    assert result.winner == 1 and not result.tie
+    assert result.rounds[0].eliminated == (2,)  # shown with the first order tried
+    assert result.rounds[-1].counts == {1: 6, 3: 2}
 
 
 def test_ranked_exhausted_ballots_leave_the_count():

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Words
 from bot.domain import when
 from bot.domain.checkins import local_time
-from bot.domain.text import plural, plural_of, short
+from bot.domain.text import plural, plural_of, read_number, short
 from bot.messages import Button, OutMessage, Section
 
 T = TypeVar("T")
@@ -154,10 +154,13 @@ def prompt_message(text: str, words: Words, challenge: bool) -> OutMessage:
 def prompt_text(key: str, approved: dict[int, str]) -> str | None:
     """The text behind a (non-challenge) bank key."""
     kind, _, number = key.partition(":")
-    if kind == "seed" and number.isdigit() and int(number) < len(SEED_PROMPTS):
-        return SEED_PROMPTS[int(number)]
-    if kind == "custom" and number.isdigit():
-        return approved.get(int(number))
+    index = read_number(number)
+    if index is None:
+        return None
+    if kind == "seed" and index < len(SEED_PROMPTS):
+        return SEED_PROMPTS[index]
+    if kind == "custom":
+        return approved.get(index)
     return None
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from bot.domain.checkins import local_time
-from bot.domain.tally import Method, Result, describe
+from bot.domain.tally import Method, Result, describe, example
 from bot.domain.text import plural, short
 from bot.messages import Button, OutMessage, Section
 from bot.storage.tables_polls import Poll
@@ -68,25 +68,26 @@ def _method(poll: Poll) -> Method:
     return poll.method  # type: ignore[return-value]
 
 
-def how_to_vote(poll: Poll) -> str:
-    """One sentence on how to vote in this poll."""
+def how_to_vote(poll: Poll, options: int) -> str:
+    """One sentence on how to vote in this poll of `options` options."""
     n = poll.id
+    typed = example(_method(poll), options, poll.dots)
     match poll.method:
         case "single":
             return f"Choose one option with the buttons, or type /cop vote {n} <number>."
         case "approval":
             return (
                 "Choose every option you would be happy with: press a button to add it, press "
-                f"it again to take it off. Or type /cop vote {n} 1 3."
+                f"it again to take it off. Or type /cop vote {n} {typed}."
             )
         case "dots":
             return (
                 f"You have {poll.dots} dots to place; put several on one option if it matters "
-                f"most to you. Press 'Place your dots', or type /cop vote {n} 1=2 3=1."
+                f"most to you. Press 'Place your dots', or type /cop vote {n} {typed}."
             )
     return (
         "Rank the options, favourite first; leave out any you don't mind about. Press "
-        f"'Rank the options', or type /cop vote {n} 3 1 2."
+        f"'Rank the options', or type /cop vote {n} {typed}."
     )
 
 
@@ -128,7 +129,7 @@ def poll_message(poll: Poll, labels: Sequence[str], timezone: str) -> OutMessage
         title=f"Poll {poll.id}: {poll.question}",
         sections=(
             Section(items=tuple(f"{n}. {label}" for n, label in enumerate(labels, 1))),
-            Section(text=f"How to vote ({method}): {how_to_vote(poll)}"),
+            Section(text=f"How to vote ({method}): {how_to_vote(poll, len(labels))}"),
             Section(text=rules_line(poll, timezone)),
         ),
         buttons=vote_buttons(poll, labels),
@@ -143,7 +144,9 @@ def reminder(poll: Poll, labels: Sequence[str], timezone: str) -> OutMessage:
         sections=(
             Section(text=poll.question),
             Section(items=tuple(f"{n}. {label}" for n, label in enumerate(labels, 1))),
-            Section(text=f"{how_to_vote(poll)} If you'd rather not vote, that's fine too."),
+            Section(
+                text=f"{how_to_vote(poll, len(labels))} If you'd rather not vote, that's fine too."
+            ),
         ),
         buttons=vote_buttons(poll, labels),
     )

@@ -15,7 +15,9 @@ votes is eliminated and its ballots move to their next choice; a ballot with no 
 is *exhausted*. If several options tie for fewest, the one with fewer votes in the latest
 earlier round where they differed goes. If they never differed, all of them go together when
 that cannot change who else stays (their votes together are fewer than any other option's);
-otherwise the count cannot separate the options left, and it is a tie between them.
+otherwise the count tries each of them going out: when every choice leads to the same
+winner, that option wins; when it changes who wins, it is a tie between the options that
+could still win (only those).
 """
 
 from __future__ import annotations
@@ -101,28 +103,56 @@ def check_ballot(
     return tuple(choices)
 
 
-_DOT_PAIR = re.compile(r"^(\d+)\s*(?:=|x|×|:|\*)\s*(\d+)$")
+_NUMBER = re.compile(r"[0-9]{1,6}")
+_DOT_PAIR = re.compile(r"^([0-9]{1,6})\s*(?:=|x|×|:|\*)\s*([0-9]{1,12})$")
 
 
-def read_choices(text: str, method: Method) -> list[int]:
+def read_choices(text: str, method: Method, dots: int = MAX_DOTS) -> list[int]:
     """Read what a voter typed: '3 1 2', '3, 1, 2', '3 > 1 > 2'; for dots also '1=2 3=1'.
 
-    Raises BallotError for anything else."""
+    Only the digits 0-9 are numbers. Nothing is expanded beyond `dots` dots (or more entries
+    than a ballot can hold): such a ballot is refused first. Raises BallotError for anything
+    else."""
     cleaned = re.sub(r"\s*(=|x|×|:|\*)\s*", r"\1", text.strip().lower())
     tokens = [t for t in re.split(r"[\s,;>]+", cleaned) if t]
+    most = dots if method == "dots" else MAX_OPTIONS
     choices: list[int] = []
     for token in tokens:
         token = token.rstrip(".")
-        if token.isdigit():
-            choices.append(int(token))
-            continue
-        pair = _DOT_PAIR.match(token)
-        if pair and method == "dots":
-            choices += [int(pair.group(1))] * int(pair.group(2))
-            continue
-        example = "1=2 3=1" if method == "dots" else "3 1 2"
-        raise BallotError(f"I couldn't read '{token[:20]}': use option numbers, e.g. {example}.")
+        pair = _DOT_PAIR.match(token) if method == "dots" else None
+        if _NUMBER.fullmatch(token):
+            option, count = int(token), 1
+        elif pair:
+            option, count = int(pair.group(1)), int(pair.group(2))
+        else:
+            example = "1=2 3=1" if method == "dots" else "3 1 2"
+            raise BallotError(
+                f"I couldn't read '{token[:20]}': use option numbers, e.g. {example}."
+            )
+        if len(choices) + count > most:
+            if method == "dots":
+                raise BallotError(
+                    f"That's more than {dots} dots; you have {dots} to place. "
+                    f"Please use {dots} or fewer."
+                )
+            raise BallotError(f"That's more than {MAX_OPTIONS} choices: a poll has at most that.")
+        choices += [option] * count
     return choices
+
+
+def example(method: Method, options: int, dots: int = DEFAULT_DOTS) -> str:
+    """A ballot to show as an example, using only options this poll has ('2 1' for two)."""
+    if options < 2:
+        return f"1={dots}" if method == "dots" else "1"
+    if method == "single":
+        return "2"
+    if method == "approval":
+        return "1 3" if options >= 3 else "1 2"
+    if method == "ranked":
+        return "3 1 2" if options >= 3 else "2 1"
+    if dots == 1:
+        return "2=1"
+    return f"1={dots - 1} {min(options, 3)}=1"
 
 
 def describe(method: Method, ballot: Sequence[int], labels: Sequence[str]) -> list[str]:
@@ -160,8 +190,24 @@ def _top(counts: dict[int, int]) -> tuple[int, ...]:
 
 def instant_runoff(options: int, ballots: Sequence[Sequence[int]]) -> Result:
     """Instant run-off (see the module's docstring for the rules, ties included)."""
-    continuing = set(range(1, options + 1))
-    rounds: list[Round] = []
+    budget = [_BRANCH_BUDGET]
+    winners, rounds = _count(set(range(1, options + 1)), ballots, [], budget)
+    return _ranked_result(options, ballots, rounds, winners)
+
+
+#: How many tie-break orders a count may try before it calls a tie between those left.
+_BRANCH_BUDGET = 2000
+
+
+def _count(
+    continuing: set[int],
+    ballots: Sequence[Sequence[int]],
+    earlier: list[Round],
+    budget: list[int],
+) -> tuple[tuple[int, ...], list[Round]]:
+    """Count from `continuing` on: (winners, the rounds that show how)."""
+    rounds = list(earlier)
+    continuing = set(continuing)
     while True:
         counts = {n: 0 for n in sorted(continuing)}
         exhausted = 0
@@ -174,17 +220,47 @@ def instant_runoff(options: int, ballots: Sequence[Sequence[int]]) -> Result:
         active = len(ballots) - exhausted
         if active == 0:
             rounds.append(Round(counts, exhausted))
-            return _ranked_result(options, ballots, rounds, ())
+            return (), rounds
         leader = max(counts.values())
         if leader * 2 > active or len(continuing) == 1:
             rounds.append(Round(counts, exhausted))
-            winners = tuple(n for n, v in counts.items() if v == leader)
-            return _ranked_result(options, ballots, rounds, winners)
+            return tuple(n for n, v in counts.items() if v == leader), rounds
         out = _to_eliminate(counts, rounds)
+        if not out:
+            return _break_tie(continuing, ballots, rounds, Round(counts, exhausted), budget)
         rounds.append(Round(counts, exhausted, out))
-        if not out:  # the count cannot separate the options left: a tie between them
-            return _ranked_result(options, ballots, rounds, tuple(counts))
         continuing -= set(out)
+
+
+def _break_tie(
+    continuing: set[int],
+    ballots: Sequence[Sequence[int]],
+    rounds: list[Round],
+    this_round: Round,
+    budget: list[int],
+) -> tuple[tuple[int, ...], list[Round]]:
+    """Options tie for last place and nothing separates them: try each one going out.
+
+    If every order leads to the same winner, that is the winner (shown by the first order);
+    otherwise it is a tie between the options that could still win."""
+    fewest = min(this_round.counts.values())
+    tied = [n for n, v in this_round.counts.items() if v == fewest]
+    for previous in reversed(rounds):
+        low = min(previous.counts[n] for n in tied)
+        tied = [n for n in tied if previous.counts[n] == low]
+    could_win: set[int] = set()
+    shown: list[Round] | None = None
+    for option in tied:
+        budget[0] -= 1
+        if budget[0] < 0:  # too many orders to try: the options left share the tie
+            return tuple(this_round.counts), [*rounds, this_round]
+        went_out = Round(this_round.counts, this_round.exhausted, (option,))
+        winners, path = _count(continuing - {option}, ballots, [*rounds, went_out], budget)
+        could_win.update(winners)
+        shown = shown or path
+    if len(could_win) == 1 and shown is not None:
+        return tuple(could_win), shown
+    return tuple(sorted(could_win)), [*rounds, this_round]
 
 
 def _to_eliminate(counts: dict[int, int], earlier: Sequence[Round]) -> tuple[int, ...]:

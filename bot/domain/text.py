@@ -7,6 +7,14 @@ import re
 from bot.errors import UserError
 
 MAX_TEXT = 2000
+#: The largest whole number any database column holds (PostgreSQL's INTEGER): every id and
+#: number a person types is refused above it, on every backend alike.
+MAX_NUMBER = 2**31 - 1
+
+_ASCII_NUMBER = re.compile(r"[0-9]{1,12}")
+#: Characters no database or platform can keep: NUL (PostgreSQL refuses it) and lone
+#: surrogates (they cannot be written as UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 _MASS_MENTIONS = re.compile(
     r"<!(?:channel|here|everyone)\b[^>]*>"  # Slack special mentions
@@ -17,9 +25,26 @@ _MASS_MENTIONS = re.compile(
 )
 
 
+def read_number(text: str, *, most: int = MAX_NUMBER) -> int | None:
+    """A whole number typed with the digits 0-9 (a leading '#' is fine), from 0 to `most`;
+    None for anything else: other scripts' digits such as '²', signs, or a number too big."""
+    text = text.strip().removeprefix("#")
+    if not _ASCII_NUMBER.fullmatch(text):
+        return None
+    number = int(text)
+    return number if number <= most else None
+
+
+def storable(text: str) -> str:
+    """`text` without the characters nothing can store: NUL bytes and lone surrogates."""
+    return _UNSTORABLE.sub("", text)
+
+
 def clean_text(text: str, *, what: str = "Your text", max_length: int = MAX_TEXT) -> str:
-    """Return `text` stripped, or raise UserError if it is empty, too long or pings everyone."""
-    text = text.strip()
+    """Return `text` stripped, or raise UserError if it is empty, too long or pings everyone.
+
+    NUL bytes and lone surrogates are dropped first (see `storable`)."""
+    text = storable(text).strip()
     if not text:
         raise UserError(f"{what} is empty: please write a few words.")
     if len(text) > max_length:

@@ -10,6 +10,7 @@ from typing import Any
 from bot.commands import Command
 from bot.config import CommunitySettings
 from bot.context import Context
+from bot.domain.text import read_number
 from bot.errors import UserError
 from bot.messages import Response
 
@@ -61,6 +62,7 @@ def mention(word: str) -> str | None:
 def split_id(value: str, what: str = "button") -> tuple[int, str]:
     """'17:rest' -> (17, 'rest'); anything else is an out-of-date button."""
     number, _, rest = value.partition(":")
-    if not number.isdigit():
+    found = read_number(number)
+    if found is None:
         raise UserError(f"That {what} is out of date. Try /cop help.")
-    return int(number), rest
+    return found, rest

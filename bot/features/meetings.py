@@ -18,7 +18,7 @@ from bot.context import Context
 from bot.domain import momentum as rules
 from bot.domain import when
 from bot.domain.checkins import local_time
-from bot.domain.text import clean_text, plural_of
+from bot.domain.text import clean_text, plural_of, read_number
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.messages import OutMessage, Response, Section, say
@@ -288,9 +288,10 @@ def remind_meeting(cmd: RemindMeeting, ctx: Context) -> Response:
 
 
 def _number(word: str) -> int:
-    if not word.lstrip("#").isdigit():
+    number = read_number(word)
+    if number is None:
         raise usage_error(MEETING)
-    return int(word.lstrip("#"))
+    return number
 
 
 def _parse(rest: str, _settings: CommunitySettings) -> c.Command:

@@ -22,7 +22,7 @@ from bot.domain import momentum as rules
 from bot.domain import when
 from bot.domain.checkins import local_time
 from bot.domain.members import deliver_at, is_away
-from bot.domain.text import clean_text, short
+from bot.domain.text import clean_text, read_number, short
 from bot.errors import UserError
 from bot.features import momentum_links as links
 from bot.features.base import Feature, Verb, split_id, usage_error
@@ -391,18 +391,18 @@ def _parse(rest: str, _settings: CommunitySettings) -> c.Command:
         return ListNudges()
     if action == "add" and tail:
         return AddNudge(tail)
-    number, _, after = tail.partition(" ")
-    number = number.lstrip("#")
-    if not number.isdigit():
+    word, _, after = tail.partition(" ")
+    number = read_number(word)
+    if number is None:
         raise usage_error(NUDGE)
     if action in ("pause", "resume", "delete", "remove") and not after.strip():
-        return SetNudgeStatus(int(number), "delete" if action == "remove" else action)
+        return SetNudgeStatus(number, "delete" if action == "remove" else action)
     if action == "edit":
         part, _, value = after.strip().partition(" ")
         if part.lower() in ("text", "when", "to") and value.strip():
-            return EditNudge(int(number), part.lower(), value.strip())
+            return EditNudge(number, part.lower(), value.strip())
         if after.strip():
-            return EditNudge(int(number), "text", after.strip())
+            return EditNudge(number, "text", after.strip())
     raise usage_error(NUDGE)
 
 

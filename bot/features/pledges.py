@@ -22,7 +22,7 @@ from bot.context import Context
 from bot.domain import pledges as rules
 from bot.domain import when
 from bot.domain.checkins import local_time
-from bot.domain.text import clean_text, plural, plural_of
+from bot.domain.text import clean_text, plural, plural_of, read_number
 from bot.errors import UserError
 from bot.features.base import ButtonParser, Feature, FormParser, Verb, split_id, usage_error
 from bot.features.guard import guard_text
@@ -549,8 +549,7 @@ def _due(ctx: Context, member: Member, text: str | None, *, hint: bool) -> datet
 
 
 def _number(text: str) -> int | None:
-    text = text.strip().lstrip("#")
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return read_number(text)
 
 
 def _parse_pledge(rest: str, _settings: CommunitySettings) -> Command:

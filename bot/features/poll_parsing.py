@@ -19,7 +19,6 @@ Votes: `/cop vote <poll> <choices>`: one choice `2`; multiple choice `1 3`; rank
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +26,7 @@ from bot.commands import Command
 from bot.config import CommunitySettings
 from bot.domain import polls as rules
 from bot.domain import tally as counting
+from bot.domain.text import read_number
 from bot.errors import UserError
 from bot.features.base import split_id
 from bot.features.poll_commands import (
@@ -60,18 +60,19 @@ _DASHES = re.compile(r"^(?:--|—|–)(?=[a-z])")
 _FLAG_VALUE = {"method", "deadline", "closes", "until", "by", "question", "dots"}
 
 
-def _tokens(text: str) -> list[str]:
-    """Split like a shell, with double quotes only (apostrophes are ordinary letters)."""
+_TOKEN = re.compile(r'"([^"]*)"|([^\s"]+)')
+
+
+def _tokens(text: str) -> list[tuple[str, bool]]:
+    """Words and "quoted phrases" (double quotes only; apostrophes are ordinary letters),
+    each with whether it was quoted."""
     text = text.replace("“", '"').replace("”", '"').replace("„", '"')
-    lexer = shlex.shlex(text, posix=True)
-    lexer.whitespace_split = True
-    lexer.quotes = '"'
-    lexer.escape = ""
-    lexer.commenters = ""
-    try:
-        return list(lexer)
-    except ValueError:
-        raise UserError('A quote is missing its partner: check the " marks.') from None
+    if text.count('"') % 2:
+        raise UserError('A quote is missing its partner: check the " marks.')
+    return [
+        (found.group(1), True) if found.group(1) is not None else (found.group(2), False)
+        for found in _TOKEN.finditer(text)
+    ]
 
 
 def _method_word(word: str) -> counting.Method | None:
@@ -88,17 +89,21 @@ def _parse_open(rest: str) -> Command:
         flag_at = re.search(r"\s(?:--|—|–)[a-z]", plain)
         cut = flag_at.start() if flag_at else len(plain)
         positional_text, plain = plain[:cut], plain[cut:]
-    tokens = _tokens(plain)
+    quoted_tokens = _tokens(plain)
+    tokens = [token for token, _ in quoted_tokens]
     values: dict[str, Any] = {}
     methods: list[counting.Method] = []
     positional: list[str] = []
+    unquoted: list[str] = []
     index = 0
     while index < len(tokens):
-        token = tokens[index]
+        token, quoted = quoted_tokens[index]
         index += 1
-        flag = _DASHES.match(token.lower())
+        flag = None if quoted else _DASHES.match(token.lower())
         if flag is None:
             positional.append(token)
+            if not quoted:
+                unquoted.append(token)
             continue
         name = token[flag.end() :].lower()
         if name in _FLAG_VALUE and name != "dots":
@@ -117,8 +122,10 @@ def _parse_open(rest: str) -> Command:
                 values["deadline"] = value
         elif name == "dots":
             methods.append("dots")
-            if index < len(tokens) and tokens[index].isdigit():
-                values["dots"] = int(tokens[index])
+            if index < len(tokens) and re.fullmatch(r"[0-9]+", tokens[index]):
+                values["dots"] = read_number(tokens[index], most=counting.MAX_DOTS)
+                if values["dots"] is None:
+                    raise UserError(f"Each person can have 1 to {counting.MAX_DOTS} dots.")
                 index += 1
         elif name in ("anonymous", "anon", "anonymously"):
             values["anonymous"] = True
@@ -144,8 +151,8 @@ def _parse_open(rest: str) -> Command:
             method = _method_word(word)
             if method is not None:
                 methods.append(method)
-            elif word.strip(",#").isdigit():
-                ids.append(int(word.strip(",#")))
+            elif (number := read_number(word.strip(","))) is not None:
+                ids.append(number)
             else:
                 raise UserError(
                     f"I couldn't read '{word[:30]}'. Usage: /cop poll open from problems "
@@ -157,10 +164,11 @@ def _parse_open(rest: str) -> Command:
         if positional:
             raise UserError(f"I couldn't read '{positional[0][:30]}'. Usage: {POLL_USAGE}")
         positional = parts
-    elif '"' not in rest.replace("“", '"').replace("”", '"') and len(positional) > 1:
+    elif unquoted and (len(positional) > 1 or any(q for _, q in quoted_tokens)):
         raise UserError(
-            'Please put the question and each option in double quotes: /cop poll open "Which '
-            'topic next?" "Caseloads" "Isolation" — or separate them with |.'
+            f"I couldn't read '{unquoted[0][:30]}'. Please put the question and each option in "
+            'double quotes: /cop poll open "Which topic next?" "Caseloads" "Isolation" — or '
+            "separate them with |."
         )
     if not positional:
         raise UserError(f"Please give a question and options. Usage: {POLL_USAGE}")
@@ -182,10 +190,10 @@ def _unknown_method(word: str) -> str:
 
 
 def _poll_number(word: str) -> int:
-    word = word.strip().lstrip("#")
-    if not word.isdigit():
+    number = read_number(word)
+    if number is None:
         raise UserError(f"Please give the poll's number (see /cop poll). Usage: {POLL_USAGE}")
-    return int(word)
+    return number
 
 
 def parse_poll(rest: str, _settings: CommunitySettings) -> Command:
@@ -205,7 +213,7 @@ def parse_poll(rest: str, _settings: CommunitySettings) -> Command:
         case "runoff" | "run-off":
             number, _, deadline = tail.partition(" ")
             return RunoffPoll(_poll_number(number), deadline.strip() or None)
-        case _ if action.lstrip("#").isdigit() and not tail:
+        case _ if read_number(action) is not None and not tail:
             return ShowPoll(_poll_number(action))
     raise UserError(f"Usage: {POLL_USAGE}")
 
@@ -224,10 +232,11 @@ def parse_vote(rest: str, _settings: CommunitySettings) -> Command:
 
 
 def vote_button(value: str) -> Command:
-    poll_id, number = split_id(value)
-    if not number.isdigit():
+    poll_id, word = split_id(value)
+    number = read_number(word, most=counting.MAX_OPTIONS)
+    if number is None:
         raise UserError("That button is out of date. Try /cop vote.")
-    return PressOption(poll_id, int(number))
+    return PressOption(poll_id, number)
 
 
 def ballot_button(value: str) -> Command:

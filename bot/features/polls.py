@@ -26,7 +26,7 @@ from bot.domain import tally as counting
 from bot.domain import when
 from bot.domain.checkins import local_time
 from bot.domain.members import is_away
-from bot.domain.text import clean_text, plural, short
+from bot.domain.text import clean_text, plural, read_number, short
 from bot.errors import UserError
 from bot.features import poll_parsing
 from bot.features.base import Feature, Verb
@@ -344,7 +344,7 @@ def _poll_view(ctx: Context, poll: Poll, member: Member | None) -> OutMessage:
         sections.append(Section(text=_status_line(poll, labels, result)))
         sections += rules.result_sections(poll, result, labels)
     else:
-        sections.append(Section(text=rules.how_to_vote(poll)))
+        sections.append(Section(text=rules.how_to_vote(poll, len(labels))))
         sections.append(Section(text=rules.rules_line(poll, ctx.community.timezone)))
         sections.append(Section(text=_turnout(session, poll)))
         if poll.live:
@@ -495,7 +495,7 @@ def vote(cmd: Vote, ctx: Context) -> Response:
     method: counting.Method = poll.method  # type: ignore[assignment]
     try:
         choices = counting.check_ballot(
-            method, counting.read_choices(cmd.text, method), options, poll.dots
+            method, counting.read_choices(cmd.text, method, poll.dots), options, poll.dots
         )
     except counting.BallotError as error:
         raise UserError(f"{error} Nothing was changed.") from None
@@ -530,10 +530,11 @@ def start_ballot(cmd: StartBallot, ctx: Context) -> Response:
     if poll.method in ("single", "approval"):
         return Response(message=_poll_view(ctx, poll, member))
     mine = _my_ballot(ctx, poll, member)
+    options = len(_options(ctx.uow.session, poll.id))
     label = (
         "Option numbers, favourite first"
         if poll.method == "ranked"
-        else f"Your {poll.dots} dots, e.g. 1=2 3=1"
+        else f"Your {poll.dots} dots, e.g. {counting.example('dots', options, poll.dots)}"
     )
     return Response(
         form=Form(
@@ -744,7 +745,7 @@ def decide(cmd: DecidePoll, ctx: Context) -> Response:
     labels = _labels(ctx.uow.session, poll)
     tied = list((poll.result or {}).get("winners", []))
     choice = cmd.option.strip().lstrip("#")
-    number = int(choice) if choice.isdigit() else None
+    number = read_number(choice)
     if number is None:
         matches = [n for n in tied if labels[n - 1].casefold() == choice.casefold()]
         number = matches[0] if matches else None

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from bot.commands import Command
 from bot.config import CommunitySettings
 from bot.context import Context
-from bot.domain.text import clean_text, short
+from bot.domain.text import clean_text, read_number, short
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.messages import OutMessage, Response, Section, say
@@ -252,10 +252,10 @@ def withdraw(cmd: WithdrawProblem, ctx: Context) -> Response:
 
 
 def _number(word: str, verb: Verb) -> int:
-    word = word.strip().lstrip("#")
-    if not word.isdigit():
+    number = read_number(word)
+    if number is None:
         raise usage_error(verb)
-    return int(word)
+    return number
 
 
 def _parse_propose(rest: str, _settings: CommunitySettings) -> Command:

@@ -17,7 +17,7 @@ from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain import momentum as rules
 from bot.domain import when
-from bot.domain.text import clean_text, short
+from bot.domain.text import clean_text, read_number, short
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.wins import resurface_win
@@ -258,8 +258,9 @@ def _parse(rest: str, _settings: CommunitySettings) -> c.Command:
         return SuggestPrompt(tail)
     if action in ("", "list"):
         return ListPrompts()
-    if action in ("approve", "reject") and tail.lstrip("#").isdigit():
-        return ReviewPrompt(int(tail.lstrip("#")), action == "approve")
+    number = read_number(tail)
+    if action in ("approve", "reject") and number is not None:
+        return ReviewPrompt(number, action == "approve")
     raise usage_error(PROMPT)
 
 

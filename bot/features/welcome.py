@@ -12,7 +12,7 @@ from bot import commands as c
 from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain.checkins import local_time
-from bot.domain.text import clean_text, plural_of
+from bot.domain.text import clean_text, plural_of, read_number
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.mydata import audit
@@ -201,16 +201,17 @@ def _parse_norms(rest: str, _settings: CommunitySettings) -> c.Command:
     if action == "reset" and not tail:
         return EditNorms("reset")
     if action in ("set", "edit", "change", "remove", "delete"):
-        number, _, text = tail.partition(" ")
-        if not number.isdigit():
+        word, _, text = tail.partition(" ")
+        number = read_number(word)
+        if number is None:
             raise UserError(f"Please give the norm's number (see /cop norms). {NORMS.usage}")
         if action in ("remove", "delete"):
             if text.strip():
                 raise usage_error(NORMS)
-            return EditNorms("remove", number=int(number))
+            return EditNorms("remove", number=number)
         if not text.strip():
             raise UserError(f"Please write the new wording after the number. {NORMS.usage}")
-        return EditNorms("set", number=int(number), text=text.strip())
+        return EditNorms("set", number=number, text=text.strip())
     raise usage_error(NORMS)
 
 

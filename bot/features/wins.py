@@ -20,7 +20,7 @@ from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain import wins as rules
 from bot.domain.checkins import local_time
-from bot.domain.text import clean_text, plural_of
+from bot.domain.text import clean_text, plural_of, read_number
 from bot.errors import UserError
 from bot.features.base import ButtonParser, Feature, Verb, mention, split_id, usage_error
 from bot.features.guard import guard_text
@@ -541,8 +541,7 @@ def _name(session: Session, member_id: int | None) -> str:
 
 
 def _number(text: str) -> int | None:
-    text = text.strip().lstrip("#")
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return read_number(text)
 
 
 def _leading_mentions(text: str) -> tuple[list[str], str]:
