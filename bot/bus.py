@@ -17,7 +17,7 @@ from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain import when
 from bot.domain.text import storable
-from bot.errors import UserError
+from bot.errors import FieldError, UserError
 from bot.mentions import name_mentions, response_with_names
 from bot.messages import Response, say
 from bot.pinning import pin_response, unpin
@@ -138,6 +138,14 @@ class Bus:
                 if inbound.actor.channel_id is None:  # a DM: later clicks must find the way back
                     response = pin_response(response, ctx.community_id)
                 return response
+            except FieldError as error:
+                uow.rollback()
+                problem = str(error)
+                return Response(
+                    message=name_mentions(say(problem), {}),
+                    field_error=problem,
+                    field=error.field,
+                )
             except UserError as error:
                 uow.rollback()
                 return Response(message=name_mentions(say(str(error)), {}))

@@ -230,7 +230,14 @@ def _serve_platforms(settings: Settings, args: argparse.Namespace, platforms: li
 
 def _slack_manifest(_settings: object, args: argparse.Namespace) -> int:
     from adapters.slack import manifest_yaml
+    from adapters.slack.manifest import BadURL, check_http_url
 
+    if args.http_url is not None:
+        try:
+            check_http_url(args.http_url)
+        except BadURL as error:
+            print(f"copbot: --http-url {error}", file=sys.stderr)
+            return 2
     print(manifest_yaml(args.http_url), end="")
     return 0
 

@@ -8,3 +8,13 @@ class UserError(Exception):
 
     Raising it anywhere in a handler rolls the transaction back: nothing changes.
     """
+
+
+class FieldError(UserError):
+    """A UserError about one answer in a form: the platform can keep the form open and show
+    the message beside that field. `field` is the field's name; None means the form's main
+    text (what the person wrote)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field

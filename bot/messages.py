@@ -126,3 +126,7 @@ class Response(_Frozen):
 
     message: OutMessage | None = None
     form: Form | None = None
+    #: A submitted form was refused because of one answer (`message` says why): platforms
+    #: that can keep the form open show `field_error` beside `field` (None: the main text).
+    field_error: str | None = None
+    field: str | None = None

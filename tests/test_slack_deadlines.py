@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sqlite3
 import time
 
@@ -108,3 +109,40 @@ async def test_an_expired_response_url_falls_back_to_an_ephemeral_message(engine
         assert answer, "nothing was shown"
         [shown] = [p for p in world.fake.private_to("UANA")]
         assert shown.kind == "ephemeral" and shown.channel == CHANNEL
+
+
+async def test_a_refused_form_stays_open_with_the_reason_beside_the_field(engine, clock):
+    async with slack_world(engine, clock) as world:
+        fake = world.fake
+        await world.cop("UCORA", "checkin open")
+        [post] = fake.channel_posts(CHANNEL)
+        await world.press("UANA", post, "Share a success")
+        [modal] = fake.views
+        before = len(fake.private_to("UANA"))
+        status, answer = await world.side.submit("UANA", modal, text="   ", share="named")
+        assert status == 200
+        refusal = json.loads(answer)
+        assert refusal["response_action"] == "errors"
+        assert "empty" in refusal["errors"]["text"]
+        status, answer = await world.side.submit("UANA", modal, text="@here look", share="named")
+        assert "notify everyone" in json.loads(answer)["errors"]["text"]
+        await world.settle()
+        assert len(fake.private_to("UANA")) == before  # the form said it; nothing else
+        thanks = await world.submit("UANA", modal, text="Fewer missed visits", share="named")
+        assert "Thank you" in thanks
+
+
+async def test_a_refusal_that_is_not_about_an_answer_closes_the_form_and_says_why(
+    sqlite_engine, clock
+):
+    async with slack_world(sqlite_engine, clock) as world:
+        fake = world.fake
+        await world.cop("UCORA", "checkin open")
+        [post] = fake.channel_posts(CHANNEL)
+        await world.press("UANA", post, "Share a success")
+        [modal] = fake.views
+        await world.cop("UCORA", "checkin close")
+        status, answer = await world.side.submit("UANA", modal, text="Late words", share="named")
+        assert (status, answer) == (200, "")
+        await world.settle()
+        assert "closed" in fake.private_to("UANA")[-1].plain

@@ -116,3 +116,24 @@ async def test_doctor_says_precisely_what_is_missing():
         assert "the bot token was refused (invalid_auth)" in "\n".join(lines)
     finally:
         await fake.stop()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://copbot.example.org",
+        "copbot.example.org",
+        "ftp://copbot.example.org",
+        "https://",
+        "https:///slack",
+        "https://copbot example.org",
+        "https://copbot.example.org:99999",
+        "https://copbot.example.org/?x=1",
+        "",
+    ],
+)
+def test_the_manifest_refuses_a_url_slack_cannot_use_in_one_line(url, capsys):
+    assert cli.main(["slack", "manifest", "--http-url", url]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("copbot: --http-url")

@@ -44,12 +44,13 @@ from adapters.runtime import AdapterFatal
 from bot.bootstrap import App
 from bot.commands import Inbound
 from bot.config import Settings
-from bot.messages import OutMessage, Response, Section
+from bot.messages import Response
 
 from . import translate as t
+from .answers import Answering
 from .inbound import Refusal, check_signature, parse_body
 from .platform import SlackPlatform
-from .render import FormTooBig, render_form, render_message, view_blocks
+from .render import field_block
 
 log = logging.getLogger(__name__)
 
@@ -57,27 +58,12 @@ Mode = Literal["socket", "http"]
 DEFAULT_API_URL = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
-MAX_RESPONSE_PAGES = 5  # a response_url takes at most 5 messages
-NAME_CACHE = 10_000
 STOP_GRACE = 10.0
+#: A submitted form waits this long for the core before Slack is answered (Slack's limit
+#: is 3 s): a quick refusal keeps the form open, with the reason beside the field.
+FORM_BUDGET = 2.0
 #: Worker threads for the core (bounded: a slow database queues work, never the loop).
 CORE_THREADS = 4
-#: How long a first interaction waits for the person's name (users.info) before the core
-#: goes ahead with the name in the payload.
-NAME_WAIT = 0.5
-#: What the Home tab asks the core, in order, as the person opening it.
-HOME_ASKS = ("/cop me", "/cop pledges", "/cop digest")
-HOME_INTRO = OutMessage(
-    title="copbot",
-    sections=(
-        Section(
-            text="copbot keeps our community of practice going between meetings. "
-            "Type /cop help in your community's channel to see what it can do."
-        ),
-    ),
-)
-
-
 #: Work listeners hand over while a request is being answered: started only once Slack
 #: has its acknowledgement, so the work never delays the acknowledgement itself.
 _after_ack: ContextVar[list[Coroutine[Any, Any, None]] | None] = ContextVar(
@@ -91,7 +77,7 @@ def api_url(settings: Settings) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-class SlackAdapter:
+class SlackAdapter(Answering):
     """Serves copbot's Slack communities through Bolt, in Socket Mode or over HTTP."""
 
     name = "slack"
@@ -289,8 +275,24 @@ class SlackAdapter:
         self._spawn(self._action(body))
 
     async def _on_view(self, ack: Any, body: dict[str, Any]) -> None:
+        """A submitted form: answered before the acknowledgement when the core is quick
+        (so a refused answer keeps the form open, the reason beside the field), else
+        acknowledged at FORM_BUDGET and answered afterwards."""
+        work = asyncio.ensure_future(self._view_response(body))
+        try:
+            found = await asyncio.wait_for(asyncio.shield(work), FORM_BUDGET)
+        except TimeoutError:
+            await ack()
+            self._spawn(self._view_later(work, body))
+            return
+        if found is not None:
+            block = field_block(body.get("view") or {}, found[1].field)
+            if found[1].field_error and block:
+                await ack(response_action="errors", errors={block: found[1].field_error[:150]})
+                return
         await ack()
-        self._spawn(self._view(body))
+        if found is not None:
+            self._spawn(self._view_answer(body, *found))
 
     async def _on_home(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
@@ -355,18 +357,28 @@ class SlackAdapter:
                 trigger_id=body.get("trigger_id"),
             )
 
-    async def _view(self, body: dict[str, Any]) -> None:
+    async def _view_response(self, body: dict[str, Any]) -> tuple[Inbound, Response] | None:
         user = body["user"]
         name = await self.display_name(str(user["id"]), user.get("username") or user.get("name"))
         found = t.view_inbound(body, name)
         if found is None:
-            return
-        inbound, channel = found
-        response = await self.handle(inbound)
+            return None
+        return found[0], await self.handle(found[0])
+
+    async def _view_later(
+        self, work: asyncio.Future[tuple[Inbound, Response] | None], body: dict[str, Any]
+    ) -> None:
+        found = await work
+        if found is not None:
+            await self._view_answer(body, *found)
+
+    async def _view_answer(
+        self, body: dict[str, Any], inbound: Inbound, response: Response
+    ) -> None:
         await self._answer(
             response,
             user_id=inbound.actor.user_id,
-            channel_id=channel,
+            channel_id=inbound.actor.channel_id,
             response_url=None,
             trigger_id=body.get("trigger_id"),
         )
@@ -400,37 +412,6 @@ class SlackAdapter:
         if response.message is not None:
             await self._tell(response.message, inbound.actor.user_id, None, None)
 
-    async def _home(self, body: dict[str, Any]) -> None:
-        event = body.get("event") or {}
-        if event.get("tab", "home") != "home" or not event.get("user"):
-            return
-        user_id = str(event["user"])
-        view = {"type": "home", "blocks": view_blocks(await self.home_messages(user_id))}
-        try:
-            await self.client.views_publish(user_id=user_id, view=view)
-        except SlackApiError as error:
-            log.warning("could not publish the Home tab: %s", error.response.get("error"))
-
-    async def home_messages(self, user_id: str) -> list[OutMessage]:
-        """What the Home tab shows: the core's answers to HOME_ASKS, asked as this person.
-
-        Asks only for verbs the core offers. The first answer is always shown (for someone
-        not yet in a community it says how to start); later ones only if they are titled
-        answers, not refusals (e.g. the digest, for keepers only).
-        """
-        assert self._app is not None
-        name = await self.display_name(user_id)
-        verbs = self._app.bus.router.verbs
-        messages = [HOME_INTRO]
-        for index, text in enumerate(HOME_ASKS):
-            if text.split()[1] not in verbs:
-                continue
-            response = await self.handle(Inbound(t.actor(user_id, name, None), "text", text=text))
-            message = response.message
-            if message is not None and (index == 0 or message.title):
-                messages.append(message)
-        return messages
-
     async def handle(self, inbound: Inbound) -> Response:
         """Let the core handle one interaction (in a worker thread), then wake the outbox."""
         assert self._app is not None and self._executor is not None
@@ -438,127 +419,3 @@ class SlackAdapter:
         response = await loop.run_in_executor(self._executor, self._app.bus.handle, inbound)
         self._app.dispatcher.wake()
         return response
-
-    async def display_name(self, user_id: str, fallback: str | None = None) -> str:
-        """The person's display name (users.info, cached), else the payload's name.
-
-        A lookup slower than NAME_WAIT is not waited for (a modal's trigger expires 3 s
-        after the click): it goes on in the background and fills the cache for next time.
-        """
-        cached = self._names.get(user_id)
-        if cached is not None:
-            return cached
-        lookup = asyncio.ensure_future(self._look_up_name(user_id, fallback))
-        try:
-            return await asyncio.wait_for(asyncio.shield(lookup), NAME_WAIT)
-        except TimeoutError:
-            self._tasks.add(lookup)  # type: ignore[arg-type]
-            lookup.add_done_callback(self._tasks.discard)  # type: ignore[arg-type]
-            return fallback or user_id
-
-    async def _look_up_name(self, user_id: str, fallback: str | None) -> str:
-        name = ""
-        try:
-            found = await self.client.users_info(user=user_id)
-            user = found.get("user") or {}
-            profile = user.get("profile") or {}
-            name = (
-                profile.get("display_name")
-                or profile.get("real_name")
-                or user.get("real_name")
-                or user.get("name")
-                or ""
-            )
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
-            log.info("users.info failed for %s: %s", user_id, error)
-            return fallback or user_id
-        name = name.strip()[:100] or fallback or user_id
-        self._names[user_id] = name
-        if len(self._names) > NAME_CACHE:
-            self._names.popitem(last=False)
-        return name
-
-    # ---- answering the person who acted ------------------------------------------------
-
-    async def _answer(
-        self,
-        response: Response,
-        *,
-        user_id: str,
-        channel_id: str | None,
-        response_url: str | None,
-        trigger_id: str | None,
-    ) -> None:
-        message = response.message
-        if response.form is not None:
-            problem = await self._open_form(response, channel_id, trigger_id)
-            if problem:
-                message = OutMessage(sections=(Section(text=problem),))
-        if message is not None:
-            await self._tell(message, user_id, channel_id, response_url)
-
-    async def _open_form(
-        self, response: Response, channel_id: str | None, trigger_id: str | None
-    ) -> str | None:
-        """Open the core's form as a modal; a sentence for the person if it cannot be."""
-        assert response.form is not None
-        if not trigger_id:
-            return "Please use /cop in your community's channel to fill this in."
-        try:
-            view = render_form(response.form, t.community_channel(channel_id))
-            await self.client.views_open(trigger_id=trigger_id, view=view)
-        except FormTooBig:
-            return "Sorry, that form is too big to show in Slack."
-        except SlackApiError as error:
-            log.warning("views.open failed: %s", error.response.get("error"))
-            return "Sorry, the form didn't open in time. Please try again."
-        return None
-
-    async def _tell(
-        self, message: OutMessage, user_id: str, channel_id: str | None, response_url: str | None
-    ) -> None:
-        """Show `message` to one person only."""
-        pages = render_message(message)[:MAX_RESPONSE_PAGES]
-        for page in pages:
-            try:
-                if response_url:
-                    await self._post_response_url(response_url, page.text, page.blocks)
-                elif t.community_channel(channel_id) is not None:
-                    await self.client.chat_postEphemeral(
-                        channel=channel_id, user=user_id, text=page.text, blocks=page.blocks
-                    )
-                else:
-                    channel = await self.platform.dm_channel(user_id)
-                    await self.client.chat_postMessage(
-                        channel=channel, text=page.text, blocks=page.blocks
-                    )
-            except Exception as error:
-                if response_url and await self._ephemeral_instead(user_id, channel_id, page):
-                    response_url = None  # the rest goes the same way
-                    continue
-                log.warning("could not answer %s privately: %s", user_id, type(error).__name__)
-                return
-
-    async def _ephemeral_instead(self, user_id: str, channel_id: str | None, page: Any) -> bool:
-        """A response_url that failed: show the page with chat.postEphemeral instead."""
-        if not channel_id:
-            return False
-        try:
-            await self.client.chat_postEphemeral(
-                channel=channel_id, user=user_id, text=page.text, blocks=page.blocks
-            )
-        except (SlackApiError, aiohttp.ClientError, OSError, TimeoutError):
-            return False
-        return True
-
-    async def _post_response_url(self, url: str, text: str, blocks: list[Any]) -> None:
-        assert self._session is not None
-        body = {
-            "response_type": "ephemeral",
-            "replace_original": False,
-            "text": text,
-            "blocks": blocks,
-        }
-        async with self._session.post(url, json=body) as reply:
-            if reply.status >= 400:
-                raise RuntimeError(f"response_url answered HTTP {reply.status}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import yaml
@@ -26,6 +27,25 @@ COMMAND = {
     "usage_hint": "help · checkin · reply success … · me",
     "should_escape": True,  # mentions arrive as <@U…>, so /cop role @someone works
 }
+
+
+class BadURL(ValueError):
+    """copbot's public URL for HTTP mode is not one Slack will send requests to."""
+
+
+def check_http_url(url: str) -> str:
+    """`url` if it is an absolute https:// URL with a host, else BadURL saying why."""
+    parsed = urllib.parse.urlsplit(url.strip())
+    if parsed.scheme != "https":
+        raise BadURL(f"'{url}' must start with https:// (Slack only sends requests over HTTPS)")
+    try:
+        port = parsed.port
+    except ValueError:
+        port = -1
+    host = parsed.hostname or ""
+    if not host or " " in url.strip() or port == -1 or parsed.query or parsed.fragment:
+        raise BadURL(f"'{url}' is not a web address like https://copbot.example.org")
+    return url.strip()
 
 
 def manifest(http_url: str | None = None, name: str = "copbot") -> dict[str, Any]:

@@ -330,3 +330,20 @@ def form_values(state: dict[str, Any]) -> tuple[tuple[str, str], ...]:
         else:
             values.append((block_id, str(element.get("value") or "")))
     return tuple(values)
+
+
+def field_block(view: dict[str, Any], field: str | None) -> str | None:
+    """The block id of a submitted modal's input for `field` (None: its first text input),
+    or None if the modal has no such input."""
+    inputs = [
+        block
+        for block in view.get("blocks") or []
+        if isinstance(block, dict) and block.get("type") == "input"
+    ]
+    for block in inputs:
+        element = block.get("element") or {}
+        if field is not None and block.get("block_id") == field:
+            return field
+        if field is None and element.get("type") == "plain_text_input":
+            return str(block.get("block_id"))
+    return None

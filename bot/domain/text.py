@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.errors import UserError
+from bot.errors import FieldError
 
 MAX_TEXT = 2000
 #: The largest whole number any database column holds (PostgreSQL's INTEGER): every id and
@@ -41,20 +41,21 @@ def storable(text: str) -> str:
 
 
 def clean_text(text: str, *, what: str = "Your text", max_length: int = MAX_TEXT) -> str:
-    """Return `text` stripped, or raise UserError if it is empty, too long or pings everyone.
+    """Return `text` stripped, or raise FieldError (a UserError about the person's words) if
+    it is empty, too long or pings everyone.
 
     NUL bytes and lone surrogates are dropped first (see `storable`)."""
     text = storable(text).strip()
     if not text:
-        raise UserError(f"{what} is empty: please write a few words.")
+        raise FieldError(f"{what} is empty: please write a few words.")
     if len(text) > max_length:
-        raise UserError(
+        raise FieldError(
             f"{what} is {len(text):,} characters long; the limit is {max_length:,}. "
             "Could you shorten it?"
         )
     found = _MASS_MENTIONS.search(text)
     if found:
-        raise UserError(
+        raise FieldError(
             f"{what} contains '{found.group(0)}', which would notify everyone. "
             "copbot never pings the whole community: please take it out and send again."
         )

@@ -20,7 +20,7 @@ from bot.context import Context
 from bot.domain import checkins as rules
 from bot.domain import when
 from bot.domain.text import clean_text, plural_of, short
-from bot.errors import UserError
+from bot.errors import FieldError, UserError
 from bot.features.base import Feature, Verb, split_id, usage_error
 from bot.features.guard import guard_text
 from bot.features.wins import offer_success_wins
@@ -434,7 +434,9 @@ def _reply_form(metadata: str, values: Mapping[str, str]) -> c.Command:
         raise UserError("That form is out of date. Try /cop checkin.")
     share = values.get("share", "named")
     if share not in ("named", "anonymous"):
-        raise UserError("Please choose whether to share with your name or anonymously.")
+        raise FieldError(
+            "Please choose whether to share with your name or anonymously.", field="share"
+        )
     return c.ReplyToCheckIn(
         kind=kind,  # type: ignore[arg-type]
         text=values.get("text", ""),
