@@ -16,11 +16,16 @@ class DeliveryError(Exception):
 
 
 class RateLimited(DeliveryError):
-    """The platform asked us to wait `retry_after` seconds (HTTP 429). Not counted as a try."""
+    """The platform asked us to wait `retry_after` seconds (HTTP 429). Not counted as a try.
 
-    def __init__(self, retry_after: float) -> None:
+    `scope` None: the whole platform is limited; otherwise a bucket key (a Slack channel id,
+    a Discord route bucket) and only that target is held.
+    """
+
+    def __init__(self, retry_after: float, scope: str | None = None) -> None:
         super().__init__(f"rate limited for {retry_after:.1f}s", transient=True)
         self.retry_after = retry_after
+        self.scope = scope
 
 
 class Unreachable(DeliveryError):

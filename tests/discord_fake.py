@@ -14,11 +14,10 @@ next matching request gets a 429 with retry_after JSON and X-RateLimit headers).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import re
+import time
 import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +29,7 @@ APP_ID = 1100000000000000001
 BOT_ID = 1100000000000000002
 GUILD_ID = 1100000000000000003
 CHANNEL_ID = 1100000000000000004
+DISCORD_EPOCH_MS = 1420070400000
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)  # members, presences, message content
 EPHEMERAL = 1 << 6
 
@@ -185,6 +185,9 @@ class Exchange:
     #: The messages the answer created, as Discord shows them (ids, flags, components).
     messages: list[dict[str, Any]] = field(default_factory=list)
     answered: asyncio.Event = field(default_factory=asyncio.Event)
+    sent_at: float = 0.0  # time.monotonic() when the fake sent INTERACTION_CREATE
+    answered_after: float | None = None  # seconds from sending to the first callback
+    late: bool = False  # the callback came after `answer_deadline` and was refused
 
     @property
     def modal(self) -> dict[str, Any] | None:
@@ -237,6 +240,7 @@ class RateLimit:
     method: str
     path: re.Pattern[str]
     retry_after: float
+    cloudflare: bool = False
 
 
 # ---- the fake --------------------------------------------------------------------------
@@ -246,7 +250,11 @@ class FakeDiscord:
     """Discord's REST API and gateway, in-process, on a random loopback port."""
 
     def __init__(self) -> None:
-        self._ids: Iterator[int] = itertools.count(1200000000000000000)
+        self._last_id = 1200000000000000000
+        self._gateway_request: web.Request | None = None
+        #: Like Discord: an interaction not answered (or deferred) within this many seconds
+        #: of being sent gets 10062 Unknown interaction. None: no limit.
+        self.answer_deadline: float | None = None
         self.bot = {**user(BOT_ID, "copbot"), "bot": True}
         self.channels = {CHANNEL_ID: "wound-care"}
         self.dm_channels: dict[int, int] = {}  # dm channel id -> user id
@@ -340,7 +348,20 @@ class FakeDiscord:
         )
 
     def snowflake(self) -> int:
-        return next(self._ids)
+        """A new id; like Discord's, it carries the time it was made (ms since 2015)."""
+        stamp = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+        self._last_id = max(stamp, self._last_id + 1)
+        return self._last_id
+
+    async def close_gateway(self, code: int) -> None:
+        """Close the gateway connection with `code` (e.g. 4004: authentication failed)."""
+        assert self._socket is not None, "no client is connected"
+        await self._socket.close(code=code, message=b"closed by the fake")
+
+    def drop_gateway(self) -> None:
+        """Cut the gateway connection without a close frame (the client sees 1006)."""
+        assert self._gateway_request is not None and self._gateway_request.transport
+        self._gateway_request.transport.abort()
 
     def _json(self, data: Any, status: int = 200, headers: dict[str, str] | None = None):
         return web.Response(
@@ -369,6 +390,13 @@ class FakeDiscord:
         for limit in self.rate_limits:
             if limit.method == request.method and limit.path.search(request.path):
                 self.rate_limits.remove(limit)
+                if limit.cloudflare:
+                    return web.Response(
+                        status=429,
+                        text="error code: 1015",
+                        content_type="text/html",
+                        headers={"Retry-After": str(int(limit.retry_after))},
+                    )
                 return self._json(
                     {
                         "message": "You are being rate limited.",
@@ -389,6 +417,11 @@ class FakeDiscord:
         request[BODY] = body
         request[FILES] = files
         return await handler(request)
+
+    def cloudflare_ban(self, method: str, path: str, retry_after: int) -> None:
+        """The next request matching `path` gets Cloudflare's own 429: text/html, a
+        Retry-After header, no JSON and no Via header."""
+        self.rate_limits.append(RateLimit(method, re.compile(path), retry_after, cloudflare=True))
 
     def rate_limit(self, method: str, path: str, retry_after: float) -> None:
         """The next request matching `path` (a regex) gets a 429."""
@@ -520,6 +553,11 @@ class FakeDiscord:
         exchange = self.exchanges.get(interaction_id)
         if exchange is None or exchange.token != request.match_info["token"]:
             return self._json({"code": 10062, "message": "Unknown interaction"}, status=404)
+        exchange.answered_after = time.monotonic() - exchange.sent_at
+        if self.answer_deadline is not None and exchange.answered_after > self.answer_deadline:
+            exchange.late = True
+            exchange.answered.set()
+            return self._json({"code": 10062, "message": "Unknown interaction"}, status=404)
         if exchange.callback is not None:
             return self._json(
                 {"code": 40060, "message": "Interaction has already been acknowledged."},
@@ -592,6 +630,7 @@ class FakeDiscord:
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()
         await socket.prepare(request)
+        self._gateway_request = request
         compress = request.query.get("compress")
         self._compress = zlib.compressobj() if compress == "zlib-stream" else None
         self._socket = socket
@@ -776,9 +815,31 @@ class FakeDiscord:
         exchange = Exchange(int(payload["id"]), payload["token"], payload)
         self.exchanges[exchange.id] = exchange
         self.by_token[exchange.token] = exchange
+        exchange.sent_at = time.monotonic()
         await self.dispatch("INTERACTION_CREATE", payload)
         await asyncio.wait_for(exchange.answered.wait(), 10)
         return exchange
+
+    async def interact_all(self, payloads: list[dict[str, Any]]) -> list[Exchange]:
+        """Send several INTERACTION_CREATE events back to back (as many people pressing at
+        once), then wait until each is answered."""
+        exchanges = [Exchange(int(p["id"]), p["token"], p) for p in payloads]
+        for exchange in exchanges:
+            self.exchanges[exchange.id] = exchange
+            self.by_token[exchange.token] = exchange
+            exchange.sent_at = time.monotonic()
+            await self.dispatch("INTERACTION_CREATE", exchange.payload)
+        await asyncio.wait_for(asyncio.gather(*(e.answered.wait() for e in exchanges)), 30)
+        return exchanges
+
+    def press_payload(self, who: dict[str, Any], message: dict[str, Any], label: str):
+        """The INTERACTION_CREATE of `who` pressing `label` on `message` (not sent)."""
+        button = next((b for b in buttons_of(message) if b.get("label") == label), None)
+        assert button is not None, f"no button {label!r} in {buttons_of(message)}"
+        data = {"custom_id": button["custom_id"], "component_type": 2}
+        payload = self._interaction(3, who, data, int(message["channel_id"]))
+        payload["message"] = message
+        return payload
 
     def _command(self, line: str, focused: bool = False) -> dict[str, Any]:
         """The data of `/cop <line>` as Discord sends it: `/cop` takes one text, `command`."""

@@ -53,6 +53,7 @@ async def test_about_one_message_a_second_per_channel_without_sleeping(fake, pla
     with pytest.raises(RateLimited) as limited:
         await platform.post(CHANNEL, say("two"), "k2")
     assert limited.value.retry_after == pytest.approx(0.7)
+    assert limited.value.scope == CHANNEL  # only this channel waits
     await platform.dm("UANA", say("a private word"), "k3")  # another conversation: not held up
     clock.set(START + timedelta(seconds=1))
     await platform.post(CHANNEL, say("two"), "k2")
@@ -65,6 +66,7 @@ async def test_slacks_429_becomes_rate_limited_with_its_retry_after(fake, platfo
     with pytest.raises(RateLimited) as limited:
         await platform.post(CHANNEL, say("hello"), "k1")
     assert limited.value.retry_after == 7
+    assert limited.value.scope == CHANNEL  # only this channel is held, not all of Slack
     assert fake.channel_posts() == []
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+import pytest
+
+from adapters.runtime import AdapterFatal
 from adapters.slack import SlackAdapter
 from bot.bootstrap import build_app
 from tests.conftest import START
@@ -61,6 +65,51 @@ async def test_socket_mode_acknowledges_envelopes_and_acts_once(sqlite_engine, c
         assert "Ask before assuming" in summaries[0].plain
         assert len(fake.acks) == 7  # every envelope acknowledged
         assert fake.rejected == [] and fake.pings == []
+    finally:
+        await adapter.stop()
+        await fake.stop()
+
+
+async def test_a_refused_app_token_stops_the_start(sqlite_engine, clock):
+    fake = FakeSlack(clock=lambda: seconds(clock), users=dict(PEOPLE))
+    await fake.start()
+    settings = slack_settings(fake, app_token="xoxp-not-an-app-token")
+    adapter = SlackAdapter(settings, mode="socket")
+    app = build_app(settings, {"slack": adapter.platform}, clock=clock, engine=sqlite_engine)
+    try:
+        with pytest.raises(AdapterFatal, match="app-level token"):
+            await adapter.start(app)
+    finally:
+        await adapter.stop()
+        await fake.stop()
+
+
+async def test_a_lost_socket_is_logged_and_reconnected(sqlite_engine, clock, caplog):
+    fake = FakeSlack(clock=lambda: seconds(clock), users=dict(PEOPLE))
+    fake.add_channel(CHANNEL, "wound-care")
+    await fake.start()
+    settings = slack_settings(fake, app_token="xapp-1-test")
+    adapter = SlackAdapter(settings, mode="socket")
+    app = build_app(settings, {"slack": adapter.platform}, clock=clock, engine=sqlite_engine)
+    try:
+        await adapter.start(app)
+        await fake.wait_connected()
+        assert adapter.connected
+        for ws in list(fake._sockets):
+            await ws.close()
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if fake.methods().count("apps.connections.open") > 1 and adapter.connected:
+                break
+        assert fake.methods().count("apps.connections.open") > 1 and adapter.connected
+        assert any(
+            r.levelname == "ERROR" and "lost the Socket Mode connection" in r.getMessage()
+            for r in caplog.records
+        )
+        command = SlackSide.command_body(fake, "UCORA", "help", CHANNEL)
+        await fake.envelope("slash_commands", command)
+        await adapter.settle()
+        assert fake.private_to("UCORA")
     finally:
         await adapter.stop()
         await fake.stop()

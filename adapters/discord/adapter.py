@@ -14,12 +14,14 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import discord
 from discord import app_commands
 
+from adapters.runtime import AdapterFatal
 from bot import notices
 from bot.bootstrap import App
 from bot.commands import Actor, Inbound
@@ -31,8 +33,18 @@ from .platform import DiscordPlatform
 
 log = logging.getLogger(__name__)
 
-#: Discord wants a first answer within 3 s; past this the interaction is deferred.
+#: Discord wants a first answer within 3 s of sending the interaction; this long after it
+#: was created (its id carries the time), the interaction is deferred.
 ACK_BUDGET = 2.0
+#: Gateway close codes after which reconnecting cannot help (a bad token, bad intents…).
+FATAL_CLOSES = {
+    4004: "the bot token was refused",
+    4010: "invalid shard",
+    4011: "sharding required",
+    4012: "invalid API version",
+    4013: "invalid intents",
+    4014: "privileged intents are not enabled in the developer portal",
+}
 LEGACY_MENTION = re.compile(r"<@!(\d+)>")
 SLOW_FORM = "Sorry, that took me a moment: please press the button again to open the form."
 BROKEN_FORM = "Sorry, I can't show that form on Discord. Please use the /cop command instead."
@@ -102,6 +114,15 @@ class CopClient(discord.Client):
         self.tree.add_command(build_group(self.adapter.app.bus.router, self.adapter.on_command))
         await self.adapter.sync_commands(self.tree)
 
+    async def on_disconnect(self) -> None:
+        self.adapter.disconnected()
+
+    async def on_connect(self) -> None:
+        self.adapter.reconnected()
+
+    async def on_resumed(self) -> None:
+        self.adapter.reconnected()
+
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type is not discord.InteractionType.modal_submit:
             return
@@ -149,6 +170,17 @@ class DiscordAdapter:
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        #: Set when the connection is lost for good; runtime.serve then ends the process.
+        self.fatal = asyncio.Event()
+        self.fatal_reason = ""
+        self._stopping = False
+        self._online = False
+
+    @property
+    def connected(self) -> bool:
+        """True while the gateway session is up (for health checks)."""
+        client = self.client
+        return self._online and client is not None and not client.is_closed()
 
     @property
     def app(self) -> App:
@@ -169,11 +201,42 @@ class DiscordAdapter:
         done, _ = await asyncio.wait({self._task, waiting}, return_when=asyncio.FIRST_COMPLETED)
         if self._task in done:
             waiting.cancel()
-            self._task.result()  # raise why the connection ended
-            raise ConnectionError("the Discord gateway closed before the session started")
+            raise AdapterFatal(self._why_closed(self._task))
+        self._online = True
+        self._task.add_done_callback(self._gateway_ended)
+
+    def _why_closed(self, task: asyncio.Task[None]) -> str:
+        error = None if task.cancelled() else task.exception()
+        code = getattr(error, "code", None)
+        if isinstance(error, discord.PrivilegedIntentsRequired):
+            code = 4014
+        if code in FATAL_CLOSES:
+            return f"the Discord gateway closed with {code}: {FATAL_CLOSES[code]}"
+        what = f"{type(error).__name__}: {error}" if error else "it closed"
+        return f"the Discord connection ended for good ({what})"[:300]
+
+    def _gateway_ended(self, task: asyncio.Task[None]) -> None:
+        """discord.py gave up reconnecting: say why, once, and end the process."""
+        self._online = False
+        if self._stopping:
+            return
+        self.fatal_reason = self._why_closed(task)
+        log.error("%s", self.fatal_reason)
+        self.fatal.set()
+
+    def disconnected(self) -> None:
+        self._online = False
+        if not self._stopping:
+            log.error("lost the connection to the Discord gateway; reconnecting")
+
+    def reconnected(self) -> None:
+        if not self._online and not self._stopping:
+            log.warning("reconnected to the Discord gateway")
+        self._online = True
 
     async def stop(self) -> None:
         """Disconnect."""
+        self._stopping = True
         self.logged_in.clear()
         if self.client is not None:
             await self.client.close()
@@ -226,6 +289,12 @@ class DiscordAdapter:
             if not self._busy:
                 self._idle.set()
 
+    def time_left(self, interaction: discord.Interaction) -> float:
+        """Seconds left of the acknowledgement budget, counted from when Discord created the
+        interaction (its id's timestamp), not from when this handler started."""
+        age = time.time() - interaction.created_at.timestamp()
+        return max(0.0, self.ack_budget - max(0.0, age))
+
     def _handle(self, inbound: Inbound) -> tuple[Response, list[notices.Held]]:
         """In a worker thread: the core's answer, and the person's held messages."""
         app = self.app
@@ -240,7 +309,9 @@ class DiscordAdapter:
         work = loop.run_in_executor(self._executor, self._handle, inbound)
         deferred = False
         try:
-            response, held = await asyncio.wait_for(asyncio.shield(work), self.ack_budget)
+            response, held = await asyncio.wait_for(
+                asyncio.shield(work), self.time_left(interaction)
+            )
         except TimeoutError:
             await interaction.response.defer(ephemeral=True, thinking=True)
             deferred = True

@@ -36,10 +36,38 @@ def nonce(key: str, part: int) -> str:
     return hashlib.blake2b(f"{key}#{part}".encode(), digest_size=12).hexdigest()
 
 
-def translate(error: Exception, what: str) -> DeliveryError:
-    """A discord.py or network error as the core's DeliveryError."""
+def retry_after(error: discord.HTTPException) -> float:
+    """Seconds a 429 asks us to wait: its Retry-After header (Cloudflare's 429 has no JSON),
+    else its JSON retry_after, else a minute."""
+    headers = getattr(error.response, "headers", None) or {}
+    for value in (headers.get("Retry-After"), headers.get("X-RateLimit-Reset-After")):
+        try:
+            if value is not None and float(value) >= 0:
+                return max(float(value), 0.5)
+        except ValueError:
+            continue
+    return 60.0
+
+
+def rate_limit_scope(error: discord.HTTPException, bucket: str | None) -> str | None:
+    """None when the 429 limits all of Discord (global, or Cloudflare's own HTML answer);
+    else the route bucket it names (or `bucket`, the route this send used)."""
+    headers = getattr(error.response, "headers", None) or {}
+    content_type = str(headers.get("Content-Type", ""))
+    is_global = headers.get("X-RateLimit-Global") == "true"
+    if is_global or headers.get("X-RateLimit-Scope") == "global" or "json" not in content_type:
+        return None
+    named = headers.get("X-RateLimit-Bucket")
+    return f"discord:{named}" if named else bucket
+
+
+def translate(error: Exception, what: str, bucket: str | None = None) -> DeliveryError:
+    """A discord.py or network error as the core's DeliveryError. `bucket` is the route the
+    send used (e.g. one channel's messages), held alone when Discord limits only it."""
     if isinstance(error, discord.RateLimited):
-        return RateLimited(error.retry_after)
+        return RateLimited(error.retry_after, scope=bucket)
+    if isinstance(error, discord.HTTPException) and error.status == 429:
+        return RateLimited(retry_after(error), scope=rate_limit_scope(error, bucket))
     if isinstance(error, discord.Forbidden) and error.code == CANNOT_DM:
         return Unreachable(f"{what}: this member does not accept private messages")
     if isinstance(error, discord.DiscordServerError):
@@ -69,7 +97,8 @@ class DiscordPlatform:
         client = await self._client()
         if not channel_id.isdigit():
             raise DeliveryError(f"'{channel_id}' is not a Discord channel id", transient=False)
-        return await self._send(client.get_partial_messageable(int(channel_id)), message, key)
+        channel = client.get_partial_messageable(int(channel_id))
+        return await self._send(channel, message, key, f"discord:channel:{channel_id}")
 
     async def dm(self, user_id: str, message: OutMessage, key: str) -> str:
         client = await self._client()
@@ -79,7 +108,7 @@ class DiscordPlatform:
             channel = await client.create_dm(discord.Object(int(user_id)))
         except Exception as error:
             raise translate(error, "opening a private conversation") from error
-        return await self._send(channel, message, key)
+        return await self._send(channel, message, key, f"discord:channel:{channel.id}")
 
     async def _client(self) -> discord.Client:
         try:
@@ -89,7 +118,9 @@ class DiscordPlatform:
         assert self._adapter.client is not None
         return self._adapter.client
 
-    async def _send(self, channel: discord.abc.Messageable, message: OutMessage, key: str) -> str:
+    async def _send(
+        self, channel: discord.abc.Messageable, message: OutMessage, key: str, bucket: str
+    ) -> str:
         ids: list[str] = []
         parts = render([message])
         for index, part in enumerate(parts):
@@ -106,6 +137,6 @@ class DiscordPlatform:
             try:
                 sent = await channel.send(**options)
             except Exception as error:
-                raise translate(error, "sending") from error
+                raise translate(error, "sending", bucket) from error
             ids.append(str(sent.id))
         return ids[0]

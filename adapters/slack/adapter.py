@@ -141,6 +141,13 @@ class SlackAdapter(Answering):
             self._socket = AckFirst(
                 self.bolt, self.settings.slack_app_token, web_client=self.client
             )
+            self._socket.client.on_close_listeners.append(self._socket_lost)
+            try:  # Socket Mode would retry a refused token for ever: ask once first
+                await self.client.apps_connections_open(app_token=self.settings.slack_app_token)
+            except SlackApiError as error:
+                code = error.response.get("error")
+                self._socket = None  # nothing to close
+                raise AdapterFatal(f"Slack refused the app-level token ({code})") from None
             await self._socket.connect_async()
         else:
             self._runner = web.AppRunner(self.web_app(), access_log=None)
@@ -156,6 +163,18 @@ class SlackAdapter(Answering):
                 self.http_port,
                 HEALTH_PATH,
             )
+
+    @property
+    def connected(self) -> bool:
+        """True while Slack can reach copbot: the Socket Mode connection is open, or the
+        HTTP endpoint is listening (for health checks)."""
+        if self._socket is not None:
+            session = getattr(self._socket.client, "current_session", None)
+            return session is not None and not session.closed
+        return self._runner is not None
+
+    async def _socket_lost(self, _message: Any) -> None:
+        log.error("lost the Socket Mode connection to Slack; reconnecting")
 
     async def _verify_token(self) -> None:
         """Call auth.test now, so the first request does not wait for it (Bolt would call it

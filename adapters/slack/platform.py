@@ -144,7 +144,7 @@ class SlackPlatform:
         if last is not None:
             wait = last + self._min_interval - self._now()
             if wait > 0:
-                raise RateLimited(wait)
+                raise RateLimited(wait, scope=channel)
 
     async def _post_page(self, channel: str, page: Page, key: str, number: int) -> str:
         payload: dict[str, Any] = {"key": key}
@@ -153,6 +153,7 @@ class SlackPlatform:
         self._last_post[channel] = self._now()
         response = await self._call(
             "chat_postMessage",
+            scope=channel,
             channel=channel,
             text=page.text,
             blocks=page.blocks,
@@ -167,18 +168,19 @@ class SlackPlatform:
         if len(self._pages_sent) > PAGE_MEMORY:
             self._pages_sent.popitem(last=False)
 
-    async def _call(self, method: str, **kwargs: Any) -> Any:
+    async def _call(self, method: str, *, scope: str | None = None, **kwargs: Any) -> Any:
+        """Call a Web API method; a 429 holds `scope` (a channel), or all of Slack if None."""
         try:
             return await getattr(self.client, method)(**kwargs)
         except SlackApiError as error:
-            raise delivery_error(error) from None
+            raise delivery_error(error, scope) from None
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             raise DeliveryError(f"could not reach Slack ({type(error).__name__})") from None
         except SlackRequestError as error:  # e.g. a file upload the upload URL refused
             raise DeliveryError(f"Slack refused the request ({str(error)[:120]})") from None
 
 
-def delivery_error(error: SlackApiError) -> DeliveryError:
+def delivery_error(error: SlackApiError, scope: str | None = None) -> DeliveryError:
     """Slack's error -> RateLimited, or a transient/permanent DeliveryError."""
     response = error.response
     status = getattr(response, "status_code", None)
@@ -189,7 +191,7 @@ def delivery_error(error: SlackApiError) -> DeliveryError:
             retry_after = float(headers.get("Retry-After", 1))
         except (TypeError, ValueError):
             retry_after = 1.0
-        return RateLimited(max(retry_after, 0.5))
+        return RateLimited(max(retry_after, 0.5), scope=scope)
     reason = f"Slack said {code or f'HTTP {status}'}"
     if code == "not_in_channel":
         reason += " (invite copbot to the channel: /invite @copbot)"
