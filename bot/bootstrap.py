@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 from bot.bus import Bus
 from bot.clock import Clock, ManualClock, SystemClock
 from bot.commands import Inbound
-from bot.config import Settings
+from bot.config import Settings, reveal
 from bot.domain import when
 from bot.features import FEATURES
 from bot.messages import Response
@@ -121,7 +121,7 @@ def build_app(
         upgrade(engine)
     with Session(engine) as session:
         sync_communities(session, settings, clock.now())
-        secret = install_secret(session, settings.secret_key)
+        secret = install_secret(session, reveal(settings.secret_key))
 
     def uow_factory() -> UnitOfWork:
         return UnitOfWork(engine)

@@ -157,7 +157,9 @@ class Bus:
                 uow.rollback()
                 if _is_busy(error):
                     raise _DatabaseBusy from None
-                log.error("could not handle a %s interaction: %s", inbound.kind, error)
+                log.error(
+                    "could not handle a %s interaction: %s", inbound.kind, type(error).__name__
+                )
                 return Response(message=say(SORRY))
             except Exception:
                 uow.rollback()

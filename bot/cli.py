@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config", default=DEFAULT_CONFIG, help=f"settings file (default {DEFAULT_CONFIG})"
     )
+    parser.add_argument("--version", action="version", version=f"copbot {_version()}")
     sub = parser.add_subparsers(title="commands")
 
     run = sub.add_parser("run", help="start copbot (the console workspace when no tokens are set)")
@@ -251,6 +252,16 @@ def _doctor(settings: Settings, _args: argparse.Namespace) -> int:
     from adapters.slack import doctor
 
     return asyncio.run(doctor(settings))
+
+
+def _version() -> str:
+    """copbot's installed version (from its package metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("copbot")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _safe_url(url: str) -> str:

@@ -21,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -294,16 +295,18 @@ class OutboxSettings(_Strict):
 class Settings(_Strict):
     """Everything copbot needs to start."""
 
-    database_url: str = "sqlite:///copbot.db"
+    #: Not in repr(): a PostgreSQL URL can carry a password (from the environment).
+    database_url: str = Field("sqlite:///copbot.db", repr=False)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     outbox: OutboxSettings = OutboxSettings()
     communities: tuple[CommunitySettings, ...] = Field(default=(), validate_default=True)
-    secret_key: str | None = None
-    slack_bot_token: str | None = None
-    slack_app_token: str | None = None
-    slack_signing_secret: str | None = None
+    #: Secrets: shown as '**********' in repr() and logs; `reveal()` gives the value.
+    secret_key: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
     slack_api_url: str | None = None
-    discord_bot_token: str | None = None
+    discord_bot_token: SecretStr | None = None
 
     @field_validator("communities")
     @classmethod
@@ -384,6 +387,11 @@ def parse_settings(raw: dict[str, Any], env: Mapping[str, str] | None = None) ->
         return Settings.model_validate(data)
     except ValidationError as error:
         raise ConfigError(describe(error)) from None
+
+
+def reveal(secret: SecretStr | None) -> str | None:
+    """The value of a secret setting (None if unset), for the one call that needs it."""
+    return None if secret is None else secret.get_secret_value()
 
 
 def _has_password(url: str) -> bool:

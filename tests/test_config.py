@@ -12,7 +12,7 @@ from textwrap import dedent
 import pytest
 
 from bot import cli
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, load_settings, reveal
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"
@@ -252,10 +252,27 @@ def test_the_environment_overrides_the_file():
     settings = load_settings(EXAMPLE, env)
     assert settings.database_url == "postgresql://copbot@db.example.org/copbot"
     assert settings.log_level == "DEBUG"
-    assert settings.secret_key == "a-long-random-string"
-    assert settings.slack_app_token == "xapp-test"
-    assert settings.slack_signing_secret == "signing"
+    assert reveal(settings.secret_key) == "a-long-random-string"
+    assert reveal(settings.slack_app_token) == "xapp-test"
+    assert reveal(settings.slack_signing_secret) == "signing"
     assert settings.platforms_with_tokens() == {"slack", "discord"}
+
+
+def test_settings_never_show_a_token_or_password_when_printed():
+    env = {
+        "COPBOT_DATABASE_URL": "postgresql://copbot:hunter2@db.example.org/copbot",
+        "COPBOT_SECRET_KEY": "a-long-random-string",
+        "SLACK_BOT_TOKEN": "xoxb-test-123",
+        "SLACK_APP_TOKEN": "xapp-test-456",
+        "SLACK_SIGNING_SECRET": "signing-789",
+        "DISCORD_BOT_TOKEN": "discord-test-000",
+    }
+    settings = load_settings(EXAMPLE, env)
+    shown = repr(settings) + str(settings) + f"{settings!r}"
+    for secret in env.values():
+        assert secret not in shown
+    assert "hunter2" not in shown
+    assert reveal(settings.slack_bot_token) == "xoxb-test-123"  # still there when needed
 
 
 def test_an_empty_environment_variable_leaves_the_file_value():

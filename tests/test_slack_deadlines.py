@@ -9,7 +9,9 @@ import sqlite3
 import time
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from adapters.runtime import AdapterFatal
 from adapters.slack import SlackAdapter, make_adapter
@@ -74,7 +76,9 @@ async def test_the_token_is_checked_at_start_not_on_the_first_request(sqlite_eng
 async def test_a_refused_token_stops_the_start_with_a_clear_reason(sqlite_engine, clock):
     fake = FakeSlack(users=dict(PEOPLE))
     await fake.start()
-    settings = slack_settings(fake).model_copy(update={"slack_bot_token": "revoked-token"})
+    settings = slack_settings(fake).model_copy(
+        update={"slack_bot_token": SecretStr("revoked-token")}
+    )
     adapter = SlackAdapter(settings, mode="http", http_port=0, http_host="127.0.0.1")
     app = build_app(settings, {"slack": adapter.platform}, clock=clock, engine=sqlite_engine)
     try:
@@ -146,3 +150,10 @@ async def test_a_refusal_that_is_not_about_an_answer_closes_the_form_and_says_wh
         assert (status, answer) == (200, "")
         await world.settle()
         assert "closed" in fake.private_to("UANA")[-1].plain
+
+
+def test_a_database_error_does_not_carry_members_words(engine):
+    words = "my private words about a patient"
+    with engine.connect() as connection, pytest.raises(DBAPIError) as error:
+        connection.execute(text("SELECT * FROM no_such_table WHERE x = :w"), {"w": words})
+    assert words not in str(error.value)

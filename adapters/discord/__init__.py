@@ -11,7 +11,7 @@ import argparse
 import os
 
 from adapters.registry import AdapterUnavailable
-from bot.config import Settings
+from bot.config import Settings, reveal
 
 from .adapter import DiscordAdapter
 from .invite import invite_url
@@ -26,7 +26,9 @@ def make_adapter(settings: Settings, args: argparse.Namespace) -> DiscordAdapter
         raise AdapterUnavailable(f"the Discord server id '{raw}' should be digits only")
     workers = 1 if settings.database_url.startswith("sqlite") else 4
     return DiscordAdapter(
-        settings.discord_bot_token, guild_id=int(raw) if raw else None, workers=workers
+        reveal(settings.discord_bot_token) or "",
+        guild_id=int(raw) if raw else None,
+        workers=workers,
     )
 
 

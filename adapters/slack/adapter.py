@@ -43,7 +43,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.runtime import AdapterFatal
 from bot.bootstrap import App
 from bot.commands import Inbound
-from bot.config import Settings
+from bot.config import Settings, reveal
 from bot.messages import Response
 
 from . import translate as t
@@ -99,7 +99,9 @@ class SlackAdapter(Answering):
         self.mode = mode
         self.http_host = http_host
         self.http_port = http_port
-        self.client = AsyncWebClient(token=settings.slack_bot_token, base_url=api_url(settings))
+        self.client = AsyncWebClient(
+            token=reveal(settings.slack_bot_token), base_url=api_url(settings)
+        )
         self.platform = (
             SlackPlatform(self.client, now=platform_clock)
             if platform_clock
@@ -107,7 +109,7 @@ class SlackAdapter(Answering):
         )
         self.bolt = AsyncApp(
             client=self.client,
-            signing_secret=settings.slack_signing_secret or "",
+            signing_secret=reveal(settings.slack_signing_secret) or "",
             process_before_response=True,  # we ack first ourselves, then work in a task
             name="copbot",
         )
@@ -139,11 +141,13 @@ class SlackAdapter(Answering):
                     await adapter._acknowledge_then_work(super().handle(client, req))
 
             self._socket = AckFirst(
-                self.bolt, self.settings.slack_app_token, web_client=self.client
+                self.bolt, reveal(self.settings.slack_app_token), web_client=self.client
             )
             self._socket.client.on_close_listeners.append(self._socket_lost)
             try:  # Socket Mode would retry a refused token for ever: ask once first
-                await self.client.apps_connections_open(app_token=self.settings.slack_app_token)
+                await self.client.apps_connections_open(
+                    app_token=reveal(self.settings.slack_app_token)
+                )
             except SlackApiError as error:
                 code = error.response.get("error")
                 self._socket = None  # nothing to close
@@ -226,7 +230,7 @@ class SlackAdapter(Answering):
 
     async def _http_events(self, request: web.Request) -> web.Response:
         raw = await request.read()
-        secret = self.settings.slack_signing_secret or ""
+        secret = reveal(self.settings.slack_signing_secret) or ""
         checked = check_signature(raw, request.headers, secret) or parse_body(
             raw, request.headers.get("Content-Type")
         )

@@ -9,7 +9,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Settings
+from bot.config import Settings, reveal
 from bot.domain.text import plural
 
 from .adapter import api_url
@@ -42,7 +42,7 @@ async def doctor(
         return problems and 1
     async with aiohttp.ClientSession() as session:
         client = AsyncWebClient(
-            token=settings.slack_bot_token, base_url=api_url(settings), session=session
+            token=reveal(settings.slack_bot_token), base_url=api_url(settings), session=session
         )
         try:
             auth = await client.auth_test()
@@ -81,7 +81,7 @@ async def doctor(
                 )
         elif settings.slack_app_token:
             try:
-                await client.apps_connections_open(app_token=settings.slack_app_token)
+                await client.apps_connections_open(app_token=reveal(settings.slack_app_token))
                 ok("SLACK_APP_TOKEN works (Socket Mode)")
             except SlackApiError as error:
                 problem(
