@@ -21,8 +21,9 @@ from bot.outbox import Dispatcher
 from bot.ports import ChatPlatform
 from bot.router import Router
 from bot.scheduling import STARTUP_LOOKBACK, RunReport, Timeline
+from bot.secret_key import load_secret
 from bot.storage.database import make_engine, upgrade
-from bot.storage.sync import install_secret, sync_communities
+from bot.storage.sync import sync_communities
 from bot.storage.tables import InboundEvent
 from bot.storage.uow import UnitOfWork
 
@@ -121,7 +122,7 @@ def build_app(
         upgrade(engine)
     with Session(engine) as session:
         sync_communities(session, settings, clock.now())
-        secret = install_secret(session, reveal(settings.secret_key))
+        secret = load_secret(session, reveal(settings.secret_key), settings.secret_key_file)
 
     def uow_factory() -> UnitOfWork:
         return UnitOfWork(engine)

@@ -245,6 +245,11 @@ def _slack_manifest(_settings: object, args: argparse.Namespace) -> int:
 
 def _doctor(settings: Settings, _args: argparse.Namespace) -> int:
     """Check each platform's set-up and say precisely what is missing."""
+    if _secret_key_in_database(settings):
+        from bot.secret_key import IN_DATABASE_WARNING
+
+        print(f"WARNING: {IN_DATABASE_WARNING}")
+        return 1
     platforms = {c.platform for c in settings.communities} | settings.platforms_with_tokens()
     if "slack" not in platforms:
         print("Nothing to check: no community is on Slack (the console needs no set-up).")
@@ -262,6 +267,22 @@ def _version() -> str:
         return version("copbot")
     except PackageNotFoundError:
         return "unknown"
+
+
+def _secret_key_in_database(settings: Settings) -> bool:
+    """True if an old version left the secret key in the database."""
+    from sqlalchemy import inspect
+
+    from bot.secret_key import key_in_database
+
+    engine = make_engine(settings.database_url)
+    try:
+        if "app_setting" not in inspect(engine).get_table_names():
+            return False
+        with Session(engine) as session:
+            return key_in_database(session)
+    finally:
+        engine.dispose()
 
 
 def _safe_url(url: str) -> str:

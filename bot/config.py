@@ -302,6 +302,9 @@ class Settings(_Strict):
     communities: tuple[CommunitySettings, ...] = Field(default=(), validate_default=True)
     #: Secrets: shown as '**********' in repr() and logs; `reveal()` gives the value.
     secret_key: SecretStr | None = None
+    #: Where the generated secret key lives when COPBOT_SECRET_KEY is not set (never the
+    #: database): by default `~/.config/copbot/secret_key` (see bot.secret_key).
+    secret_key_file: str | None = None
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -340,6 +343,7 @@ ENVIRONMENT = {
     "COPBOT_DATABASE_URL": "database_url",
     "COPBOT_LOG_LEVEL": "log_level",
     "COPBOT_SECRET_KEY": "secret_key",
+    "COPBOT_SECRET_KEY_FILE": "secret_key_file",
     "SLACK_BOT_TOKEN": "slack_bot_token",
     "SLACK_APP_TOKEN": "slack_app_token",
     "SLACK_SIGNING_SECRET": "slack_signing_secret",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot import anonymity
 from bot.clock import Clock
 from bot.config import CommunitySettings
 from bot.domain.members import deliver_at
@@ -46,13 +47,19 @@ class Context:
 
     def record(self, kind: str, *, anonymous: bool = False) -> None:
         """Note that the acting member did something (`kind`: 'replied', 'cheered', …).
-        Anonymous contributions are counted without a member id."""
+        Anonymous contributions are counted without a member id, a random id and only the
+        day (bot.anonymity)."""
         member = self.require_member()
+        if anonymous:
+            anonymity.record_anonymous(
+                self.uow.session, self.community_id, kind, self.clock.now(), self.community.timezone
+            )
+            return
         self.uow.session.execute(
             _INSERT_ACTIVITY,
             {
                 "community_id": self.community_id,
-                "member_id": None if anonymous else member.id,
+                "member_id": member.id,
                 "kind": kind,
                 "at": self.clock.now(),
             },

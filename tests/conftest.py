@@ -34,6 +34,14 @@ _skipped_postgres: list[str] = []
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
 
 
+@pytest.fixture(autouse=True)
+def _key_file_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The generated secret key file goes to a per-test folder, never the real ~/.config."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
 def _postgres_reachable() -> str | None:
     try:
         engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})

@@ -43,8 +43,10 @@ async def test_anonymous_reply_reveals_no_author_on_any_surface(make_app, platfo
             if SECRET_TEXT in line:
                 assert "Ana" not in line and "ana" not in line.lower().replace("manager", "")
 
-    # Ana was reminded? No: she replied. And the stored row holds no member id at all.
-    assert "ana" not in [d.target for d in platform.dms()]
+    # Reminders go to everyone who hasn't replied with their name: Ana too, so no one can
+    # tell from them who replied anonymously. The stored row holds no member id at all.
+    reminded = {d.target for d in platform.titled("A gentle nudge about our check-in")}
+    assert reminded == {"cora", "kit", "ana"}
     with Session(app.engine) as session:
         [row] = session.exec(
             select(CheckInReply).where(CheckInReply.anonymous == True)  # noqa: E712
@@ -66,6 +68,8 @@ async def test_anonymous_reply_reveals_no_author_on_any_surface(make_app, platfo
 async def test_author_can_switch_between_named_and_anonymous(make_app, platform, person):
     app = make_app()
     cora, ana = person(app, "Cora"), person(app, "Ana")
+    for name in ("Ben", "Dee"):  # enough people that an anonymous learning is shown
+        person(app, name).cop("help")
     cora.cop("checkin open")
     ana.cop("reply learning Ask the family first")
     ana.cop("reply learning anonymously Ask the family first")

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, Table, select
 from sqlmodel import Session, SQLModel
 
 import bot.storage.schema  # noqa: F401  (every table on SQLModel.metadata)
+from bot.secret_key import default_key_file
 from bot.storage.tables import AppSetting, CheckInReply, Member
 from bot.storage.tables_trust import AdminLog, PlanningVolunteer
 from tests.conftest import START, community, make_settings
@@ -35,26 +36,28 @@ def member_fk_columns() -> list[tuple[Table, Any]]:
     ]
 
 
-def hash_columns() -> list[tuple[Table, Any, list[tuple[str, Any]]]]:
-    found = []
-    for table in SQLModel.metadata.sorted_tables:
-        for column in table.columns:
-            if column.name.endswith("_key") and getattr(column.type, "length", None) == 64:
-                scopes = [(table.name, table.c.id)] if "id" in table.columns else []
-                scopes += [
-                    (fk.column.table.name, other)
-                    for other in table.columns
-                    for fk in other.foreign_keys
-                ]
-                found.append((table, column, scopes))
-    return found
+def hash_columns() -> list[tuple[Table, Any, dict[str, str]]]:
+    """Author-key columns, each with how its keys are made (kind template, scope column)."""
+    return [
+        (table, column, column.info["author_key"])
+        for table in SQLModel.metadata.sorted_tables
+        for column in table.columns
+        if "author_key" in column.info
+    ]
 
 
 def secret(engine: Engine) -> bytes:
+    """The key copbot generated (in the key file, never the database)."""
     with Session(engine) as session:
-        row = session.get(AppSetting, "secret_key")
-        assert row is not None
-        return row.value.encode()
+        assert session.get(AppSetting, "secret_key") is None
+    return default_key_file().read_text().strip().encode()
+
+
+def own_key(key: bytes, spec: dict[str, str], row: Any, member_id: int) -> str:
+    """The key this member would have for the item in `row` (independently recomputed)."""
+    kind = spec["kind"].format(**row)
+    text = f"{kind}|{row[spec['scope']]}|{member_id}".encode()
+    return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
 def member_ids(engine: Engine) -> dict[str, int]:
@@ -74,19 +77,12 @@ def rows_about(engine: Engine, member_id: int, user_id: str) -> dict[str, set[tu
                 about = table.name == "member" and row["id"] == member_id
                 about |= any(row[c.name] == member_id for t, c in member_fk_columns() if t is table)
                 about |= table.name == "outbox" and row["user_id"] == user_id
-                for t, column, scopes in hash_columns():
+                for t, column, spec in hash_columns():
                     if t is table and row[column.name] is not None:
-                        about |= row[column.name] in {
-                            _hmac(key, scope, row[c.name], member_id) for scope, c in scopes
-                        }
+                        about |= row[column.name] == own_key(key, spec, row, member_id)
                 if about:
                     found.setdefault(table.name, set()).add(tuple(row[c.name] for c in pk))
     return found
-
-
-def _hmac(key: bytes, scope: str, value: object, member_id: int) -> str:
-    text = f"{scope}:{value}:member:{member_id}".encode()
-    return hmac.new(key, text, hashlib.sha256).hexdigest()
 
 
 def traces(engine: Engine, member_id: int, words: tuple[str, ...]) -> list[str]:
@@ -95,7 +91,7 @@ def traces(engine: Engine, member_id: int, words: tuple[str, ...]) -> list[str]:
     key = secret(engine)
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)", re.IGNORECASE)
     member_cols = {(t.name, c.name) for t, c in member_fk_columns()}
-    hashes = {(t.name, c.name): scopes for t, c, scopes in hash_columns()}
+    hashes = {(t.name, c.name): spec for t, c, spec in hash_columns()}
     found = []
     with engine.connect() as connection:
         for table in SQLModel.metadata.sorted_tables:
@@ -111,11 +107,8 @@ def traces(engine: Engine, member_id: int, words: tuple[str, ...]) -> list[str]:
                         if pattern.search(text):
                             found.append(f"{where}: {text[:80]}")
                     if (table.name, column.name) in hashes and value is not None:
-                        own = {
-                            _hmac(key, scope, row[c.name], member_id)
-                            for scope, c in hashes[(table.name, column.name)]
-                        }
-                        if value in own:
+                        spec = hashes[(table.name, column.name)]
+                        if value == own_key(key, spec, row, member_id):
                             found.append(f"{where} (keyed hash)")
     return found
 
@@ -221,11 +214,14 @@ async def test_forget_me_leaves_nothing_of_theirs_in_any_table(make_app, engine,
     with Session(engine) as session:
         replies = session.exec(select(CheckInReply.text)).scalars().all()
         planners = session.exec(select(PlanningVolunteer.member_id)).scalars().all()
-    assert sorted(replies) == ["Ask families first", "The new rota works"]
+    # Her anonymous reply's check-in had closed: sealed, nothing leads from it to her any
+    # more (not even copbot), so it is no longer hers to find; everything named is gone.
+    assert sorted(replies) == ["Ask families first", "Letters arrive late", "The new rota works"]
     assert planners == [ids[QUILL]]
     assert rows_about(engine, ids[QUILL], QUILL.lower())["planning_volunteer"]
     others = traces(engine, ids[QUILL], (QUILL,))  # others keep theirs
-    assert "member.id" in others and "checkin_reply.author_key (keyed hash)" in others
+    assert "member.id" in others and "checkin_reply.member_id" in others
+    assert "checkin_reply.author_key (keyed hash)" not in others  # sealed at the close
     # She can come back, as someone new.
     assert "Your settings" in zed.says("me")
     assert member_ids(engine)[ZED] != ids[ZED]
@@ -234,6 +230,8 @@ async def test_forget_me_leaves_nothing_of_theirs_in_any_table(make_app, engine,
 async def test_kept_contributions_stay_but_cannot_be_traced(make_app, engine, platform, person):
     app = make_app(WELCOMING)
     cora, zed, _ = busy_community(app, person)
+    for name in ("Ben", "Dee"):  # enough people that anonymous replies are shown
+        person(app, name).cop("help")
     ids = member_ids(engine)
 
     assert "What you shared stays" in erase(zed, "Erase me, keep my words anonymously")

@@ -1,28 +1,27 @@
 """Check-in rules and wording: who gets reminded, what the summary says.
 
-Anonymity (the Chatham House rule): an anonymous reply keeps no member id, only
-`author_key`, a keyed hash that lets its author (and no one else) find it again.
+Anonymity (the Chatham House rule, see bot.anonymity): an anonymous reply keeps no member
+id, only a keyed hash that lets its author find it again until the check-in closes. The
+summary never shows a count from which the channel could work out who wrote an anonymous
+reply: it lists what was shared, and anonymous replies of a kind only when at least
+`MIN_ANONYMITY_SET` people could have written them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.commands import REPLY_KINDS, ReplyKind
 from bot.config import Words
-from bot.domain.text import plural
 from bot.messages import Button, OutMessage, Section
 from bot.storage.tables import CheckIn, CheckInReply, Member
 
-
-def author_key(secret: bytes, checkin_id: int, member_id: int) -> str:
-    """The keyed hash that links a reply to its author without naming them."""
-    digest = hmac.new(secret, f"checkin:{checkin_id}:member:{member_id}".encode(), hashlib.sha256)
-    return digest.hexdigest()
+#: Anonymous replies of a kind are shown only if at least this many people could have
+#: written them (everyone in the community minus those who shared that kind with their name).
+MIN_ANONYMITY_SET = 3
+_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
 
 
 def kind_word(words: Words, kind: ReplyKind) -> str:
@@ -77,22 +76,17 @@ def checkin_post(checkin: CheckIn, words: Words, timezone: str) -> OutMessage:
 
 
 def needs_reminder(
-    members: Iterable[Member],
-    replied_keys: set[str],
-    skipped: set[int],
-    secret: bytes,
-    checkin_id: int,
-    now: datetime,
+    members: Iterable[Member], named: set[int | None], skipped: set[int], now: datetime
 ) -> list[Member]:
-    """Members to remind: no reply yet, not skipped, not away, not muted."""
+    """Members to remind: everyone who hasn't replied with their name, said 'not this time',
+    muted reminders or gone away. Someone who replied anonymously is reminded like anyone
+    else, so the reminders never show who did."""
     chosen = []
     for member in members:
         assert member.id is not None
-        if member.muted_checkins or member.id in skipped:
+        if member.muted_checkins or member.id in skipped or member.id in named:
             continue
         if member.away_until is not None and member.away_until > now:
-            continue
-        if author_key(secret, checkin_id, member.id) in replied_keys:
             continue
         chosen.append(member)
     return chosen
@@ -107,6 +101,10 @@ def reminder(checkin: CheckIn, words: Words, timezone: str) -> OutMessage:
                 text=f"{checkin.question}\nThere's still time: it closes on "
                 f"{local_time(checkin.closes_at, timezone)}. A line or two is plenty, and you "
                 "can share anonymously. If now isn't a good time, that's fine too."
+            ),
+            Section(
+                text="Already replied anonymously? Thank you, and please ignore this: it goes to "
+                "everyone who hasn't replied with their name, so no one can tell who did."
             ),
         ),
         buttons=(
@@ -124,36 +122,46 @@ def reminder(checkin: CheckIn, words: Words, timezone: str) -> OutMessage:
     )
 
 
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def summary(
     checkin: CheckIn,
     replies: Sequence[CheckInReply],
     names: dict[int, str],
     member_count: int,
-    responders: int,
     words: Words,
 ) -> OutMessage:
-    """The closing summary. Named replies carry a name; anonymous ones never do, and are
-    ordered by their text rather than by when they arrived."""
-    counts = {kind: sum(1 for r in replies if r.kind == kind) for kind in REPLY_KINDS}
-    headline = (
-        f"{responders} of {plural(member_count, 'member')} shared. "
-        + ", ".join(f"{kind_word(words, k).capitalize()}: {counts[k]}" for k in REPLY_KINDS)
-        + "."
-    )
-    sections = [Section(text=headline)]
+    """The closing summary. Named replies carry a name; anonymous ones never do, are ordered
+    by their text rather than by when they arrived, and are kept back where fewer than
+    `MIN_ANONYMITY_SET` people could have written them. No count of people is shown: only the
+    items themselves, so nothing can be subtracted from the names."""
+    sections = []
+    held_back = []
     for kind in REPLY_KINDS:
-        named = [
-            f"{r.text} — {names.get(r.member_id or 0, 'a member')}"
-            for r in replies
-            if r.kind == kind and not r.anonymous
-        ]
-        anonymous = sorted(r.text for r in replies if r.kind == kind and r.anonymous)
-        items = tuple(named) + tuple(f"{text} — (shared anonymously)" for text in anonymous)
+        word = kind_word(words, kind)
+        named = [r for r in replies if r.kind == kind and not r.anonymous]
+        items = [f"{r.text} — {names.get(r.member_id or 0, 'someone')}" for r in named]
+        if member_count - len(named) >= MIN_ANONYMITY_SET:
+            anonymous = sorted(r.text for r in replies if r.kind == kind and r.anonymous)
+            items += [f"{text} — (shared anonymously)" for text in anonymous]
+        else:  # decided from what the channel can see anyway, whether or not any exist
+            held_back.append(word)
         if items:
-            heading = f"{kind_word(words, kind).capitalize()} ({len(items)})"
-            sections.append(Section(heading=heading, items=items))
-    if not replies:
+            heading = f"{word.capitalize()} ({len(items)})"
+            sections.append(Section(heading=heading, items=tuple(items)))
+    if not sections and not held_back:
         sections.append(Section(text="No one shared this time, and that's all right."))
+    if held_back:
+        sections.append(
+            Section(
+                text=f"Anonymous {_and(held_back)} replies are not shown: in a group this size, "
+                f"fewer than {_NUMBER_WORDS[MIN_ANONYMITY_SET]} people could have written them, "
+                "so it could be "
+                "worked out who did."
+            )
+        )
     return OutMessage(
         title=f"Our {words.checkin} has closed",
         sections=tuple(sections),

@@ -1,17 +1,17 @@
 """Poll rules and wording: who a ballot belongs to, how a poll and its result read.
 
-Anonymity: a ballot is found by `voter_key`, a keyed hash of (poll, member). On an anonymous
-poll that hash is all the ballot keeps, so no one — conveners and keepers included — can see
-who voted for what; the voter finds their own ballot again by recomputing the hash.
+Anonymity (bot.anonymity): a ballot is found by `voter_key`, a keyed hash of (ballot, poll,
+member). On an anonymous poll that hash is all the ballot keeps, so no one — conveners and
+keepers included — can see who voted for what; the voter finds their own ballot again by
+recomputing the hash until the poll closes, when every key is replaced by random bytes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from bot import anonymity
 from bot.domain.checkins import local_time
 from bot.domain.tally import Method, Result, describe, example
 from bot.domain.text import plural, short
@@ -50,9 +50,8 @@ BUTTON_LABEL = 70
 
 
 def voter_key(secret: bytes, poll_id: int, member_id: int) -> str:
-    """The keyed hash that links a ballot to its voter without naming them."""
-    digest = hmac.new(secret, f"poll:{poll_id}:member:{member_id}".encode(), hashlib.sha256)
-    return digest.hexdigest()
+    """The keyed hash that lets a voter find their ballot without naming them."""
+    return anonymity.author_key(secret, "ballot", poll_id, member_id)
 
 
 def remind_time(opened_at: datetime, closes_at: datetime) -> datetime | None:
@@ -146,6 +145,16 @@ def reminder(poll: Poll, labels: Sequence[str], timezone: str) -> OutMessage:
             Section(items=tuple(f"{n}. {label}" for n, label in enumerate(labels, 1))),
             Section(
                 text=f"{how_to_vote(poll, len(labels))} If you'd rather not vote, that's fine too."
+            ),
+            *(
+                (
+                    Section(
+                        text="Already voted? Thank you, and please ignore this: on an anonymous "
+                        "poll everyone gets this note, so no one can tell who voted."
+                    ),
+                )
+                if poll.anonymous
+                else ()
             ),
         ),
         buttons=vote_buttons(poll, labels),

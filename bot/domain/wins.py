@@ -1,13 +1,11 @@
 """Win rules and wording: bylines, the channel post, cheers, nominations, resurfacing.
 
-An anonymous win keeps no member id: only `author_key`, a keyed hash of (win, member) that
-lets its author, and no one else, withdraw it.
+An anonymous win keeps no member id: only `author_key` (bot.anonymity), a keyed hash that
+lets its author, and no one else, withdraw it for a week; then it is deleted.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime, timedelta
 
 from bot.config import Words
@@ -19,12 +17,6 @@ from bot.storage.tables_wins import Win
 NOMINATION_WINDOW = timedelta(days=14)
 #: A win is resurfaced only once it is at least this old.
 RESURFACE_AFTER = timedelta(days=28)
-
-
-def author_key(secret: bytes, win_id: int, member_id: int) -> str:
-    """The keyed hash that links an anonymous win to its author without naming them."""
-    digest = hmac.new(secret, f"win:{win_id}:member:{member_id}".encode(), hashlib.sha256)
-    return digest.hexdigest()
 
 
 def cheers(count: int) -> str:

@@ -22,6 +22,7 @@ from bot.features import (
     polls,
     problems,
     prompts,
+    sealing,
     stories,
     welcome,
     wins,
@@ -48,6 +49,7 @@ FEATURES: tuple[Feature, ...] = (
     digest.FEATURE,
     stories.FEATURE,
     export.FEATURE,
+    sealing.FEATURE,
 )
 
 __all__ = ["FEATURES", "Feature"]

@@ -11,9 +11,10 @@ from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete
+from sqlalchemy import bindparam
 from sqlmodel import col, func, select
 
+from bot import anonymity
 from bot import commands as c
 from bot.config import CheckinSettings, CommunitySettings
 from bot.context import Context
@@ -51,19 +52,17 @@ _OPEN_CHECKIN = (
 )
 _MY_REPLY = select(CheckInReply).where(
     CheckInReply.checkin_id == bindparam("checkin"),
-    CheckInReply.author_key == bindparam("key"),
     CheckInReply.kind == bindparam("kind"),
+    (CheckInReply.author_key == bindparam("key"))
+    | (col(CheckInReply.member_id) == bindparam("member")),
 )
 
 _REPLIES = CheckInReply.__table__  # type: ignore[attr-defined]
 _INSERT_REPLY = _REPLIES.insert()
 _UPDATE_REPLY = (
-    _REPLIES.update()
-    .where(_REPLIES.c.id == bindparam("reply_id"))
-    .values(
-        text=bindparam("text"), anonymous=bindparam("anonymous"), member_id=bindparam("member_id")
-    )
+    _REPLIES.update().where(_REPLIES.c.id == bindparam("reply_id")).values(text=bindparam("text"))
 )
+_ACTIVITY = Activity.__table__  # type: ignore[attr-defined]
 
 
 def _open_checkin(ctx: Context) -> CheckIn | None:
@@ -142,10 +141,22 @@ def _close(checkin: CheckIn, ctx: Context) -> None:
     member_count = session.exec(
         select(func.count()).select_from(Member).where(Member.community_id == ctx.community_id)
     ).one()
-    responders = len({r.author_key for r in replies})
-    message = rules.summary(checkin, replies, names, member_count, responders, ctx.settings.words)
+    message = rules.summary(checkin, replies, names, member_count, ctx.settings.words)
     ctx.post(f"checkin:{checkin.id}:summary", message)
     offer_success_wins(ctx, replies)
+    # Anonymous replies are counted only now, all on the day of the close, and then nothing
+    # that let their authors edit them survives (bot.anonymity).
+    anonymous = sum(1 for r in replies if r.anonymous)
+    anonymity.record_anonymous(
+        session, ctx.community_id, "replied", checkin.closed_at, ctx.community.timezone, anonymous
+    )
+    anonymity.seal(
+        session,
+        _REPLIES,
+        _REPLIES.c.checkin_id == checkin.id,
+        key_column="author_key",
+        anonymous=_REPLIES.c.anonymous.is_(True),
+    )
 
 
 def remind_checkin(cmd: c.RemindCheckIn, ctx: Context) -> Response:
@@ -157,9 +168,11 @@ def remind_checkin(cmd: c.RemindCheckIn, ctx: Context) -> Response:
     checkin.reminded_at = now
     session.add(checkin)
     members = session.exec(select(Member).where(Member.community_id == ctx.community_id)).all()
-    replied = set(
+    named = set(
         session.exec(
-            select(CheckInReply.author_key).where(CheckInReply.checkin_id == checkin.id)
+            select(CheckInReply.member_id).where(
+                CheckInReply.checkin_id == checkin.id, col(CheckInReply.member_id).is_not(None)
+            )
         ).all()
     )
     skipped = set(
@@ -169,7 +182,7 @@ def remind_checkin(cmd: c.RemindCheckIn, ctx: Context) -> Response:
     )
     assert checkin.id is not None
     message = rules.reminder(checkin, ctx.settings.words, ctx.community.timezone)
-    for member in rules.needs_reminder(members, replied, skipped, ctx.secret, checkin.id, now):
+    for member in rules.needs_reminder(members, named, skipped, now):
         ctx.dm(
             member,
             f"checkin:{checkin.id}:remind:{member.id}",
@@ -202,13 +215,20 @@ def show_checkin(cmd: c.ShowCheckIn, ctx: Context) -> Response:
     return Response(message=post.model_copy(update={"sections": sections}))
 
 
+def _reply_key(ctx: Context, checkin_id: int, kind: str, member_id: int) -> str:
+    return anonymity.author_key(ctx.secret, f"checkin_reply:{kind}", checkin_id, member_id)
+
+
 def _my_replies(ctx: Context, checkin_id: int, member_id: int) -> list[CheckInReply]:
-    key = rules.author_key(ctx.secret, checkin_id, member_id)
+    keys = [_reply_key(ctx, checkin_id, kind, member_id) for kind in c.REPLY_KINDS]
     return list(
         ctx.uow.session.exec(
-            select(CheckInReply).where(
-                CheckInReply.checkin_id == checkin_id, CheckInReply.author_key == key
+            select(CheckInReply)
+            .where(
+                CheckInReply.checkin_id == checkin_id,
+                col(CheckInReply.author_key).in_(keys) | (col(CheckInReply.member_id) == member_id),
             )
+            .order_by(col(CheckInReply.kind))
         ).all()
     )
 
@@ -259,24 +279,27 @@ def reply(cmd: c.ReplyToCheckIn, ctx: Context) -> Response:
     if held is not None:  # it may identify a patient: the member edits or confirms first
         return held
     assert checkin.id is not None and member.id is not None
-    key = rules.author_key(ctx.secret, checkin.id, member.id)
+    key = _reply_key(ctx, checkin.id, cmd.kind, member.id)
     session = ctx.uow.session
     existing = session.exec(
-        _MY_REPLY, params={"checkin": checkin.id, "key": key, "kind": cmd.kind}
+        _MY_REPLY,
+        params={"checkin": checkin.id, "key": key, "kind": cmd.kind, "member": member.id},
     ).first()
-    values = {
-        "text": text,
-        "anonymous": cmd.anonymous,
-        "member_id": None if cmd.anonymous else member.id,
-    }
-    if existing is None:  # prepared Core statements: the hot path skips the ORM's flush
-        session.execute(
-            _INSERT_REPLY, {"checkin_id": checkin.id, "author_key": key, "kind": cmd.kind, **values}
-        )
-    else:
-        session.execute(_UPDATE_REPLY, {"reply_id": existing.id, **values})
-    if existing is None:
-        ctx.record("replied", anonymous=cmd.anonymous)
+    if existing is not None and not existing.anonymous and not cmd.anonymous:
+        session.execute(_UPDATE_REPLY, {"reply_id": existing.id, "text": text})
+    else:  # new, or anonymous: a fresh row, so its id says nothing about what came before
+        if existing is not None:
+            session.execute(_REPLIES.delete().where(_REPLIES.c.id == existing.id))
+            if not existing.anonymous:
+                _forget_named_reply(ctx, checkin, member)
+        row = {"checkin_id": checkin.id, "author_key": key, "kind": cmd.kind, "text": text}
+        if cmd.anonymous:
+            row |= {"id": anonymity.random_id(session, _REPLIES), "anonymous": True}
+        else:
+            row |= {"anonymous": False, "member_id": member.id}
+        session.execute(_INSERT_REPLY, row)  # prepared Core statement: no ORM flush
+        if not cmd.anonymous:
+            ctx.record("replied")
     how = "anonymously (Chatham House rule)" if cmd.anonymous else "with your name"
     verb = "updated" if existing else "saved"
     closes = rules.local_time(checkin.closes_at, ctx.community.timezone)
@@ -298,32 +321,28 @@ def withdraw_reply(cmd: c.WithdrawReply, ctx: Context) -> Response:
     if not mine:
         raise UserError(f"You haven't shared a {word} in this {ctx.settings.words.checkin}.")
     for row in mine:
-        _forget_contribution(ctx, checkin, None if row.anonymous else member.id)
         ctx.uow.session.delete(row)
+        if not row.anonymous:
+            _forget_named_reply(ctx, checkin, member)
     return Response(message=say(f"Your {word} is withdrawn; it won't be shared."))
 
 
-def _forget_contribution(ctx: Context, checkin: CheckIn, member_id: int | None) -> None:
-    """A withdrawn reply no longer counts: remove one 'replied' activity recorded for it since
-    the check-in opened (for an anonymous reply, any one anonymous reply's: they carry no
-    author, and counts are all they are for)."""
+def _forget_named_reply(ctx: Context, checkin: CheckIn, member: Member) -> None:
+    """A named reply became anonymous or was withdrawn: its activity row goes too, so the
+    keepers' figures never attribute it (anonymous replies are counted at the close)."""
     session = ctx.uow.session
-    owner = (
-        col(Activity.member_id).is_(None) if member_id is None else Activity.member_id == member_id
-    )
-    found = session.exec(
-        select(Activity.id)
+    found = session.execute(
+        select(_ACTIVITY.c.id)
         .where(
-            Activity.community_id == ctx.community_id,
-            Activity.kind == "replied",
-            owner,
-            col(Activity.at) >= checkin.opened_at,
+            _ACTIVITY.c.member_id == member.id,
+            _ACTIVITY.c.kind == "replied",
+            _ACTIVITY.c.at >= checkin.opened_at,
         )
-        .order_by(col(Activity.at).desc(), col(Activity.id).desc())
+        .order_by(_ACTIVITY.c.at.desc())
         .limit(1)
     ).first()
     if found is not None:
-        session.execute(delete(Activity).where(col(Activity.id) == found))
+        session.execute(_ACTIVITY.delete().where(_ACTIVITY.c.id == found[0]))
 
 
 def skip(cmd: c.SkipCheckIn, ctx: Context) -> Response:

@@ -7,9 +7,9 @@ a table added later is covered without changes here. What counts as "about a mem
 - every column with a foreign key to member.id (and the member row itself);
 - text columns named `user_id` / `*_user_id` holding their platform user id, in tables
   with a `community_id` (e.g. private messages to them in the outbox);
-- keyed hashes (columns named `*_key`, 64 characters) equal to
-  HMAC(secret, f"{table}:{id}:member:{member_id}"), where `{table}:{id}` is the row's own
-  table and id, or a foreign key's table and value (check-in replies, wins, ballots).
+- author keys (columns marked by bot.storage.keys.key_column) equal to the key the member
+  would have for that row's item (bot.anonymity.author_key): check-in replies, wins, ballots
+  while their item is open (after it closes, no key leads to anyone).
 
 On erasure, per foreign-key column: `member_id` (the row is by or about them) is deleted,
 or with "keep my contributions" set to NULL when the column allows it (with `anonymous`
@@ -21,8 +21,6 @@ same rule. Their name is replaced by "a former member" in messages copbot keeps.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -36,6 +34,7 @@ from sqlalchemy import Column, ColumnElement, String, Table, Text, func, or_
 from sqlmodel import SQLModel, col, select
 
 import bot.storage.schema  # noqa: F401  (registers every table on SQLModel.metadata)
+from bot import anonymity
 from bot import commands as c
 from bot.config import CommunitySettings
 from bot.context import Context
@@ -138,39 +137,16 @@ def _is_text(column: Column[Any]) -> bool:
     return isinstance(kind, String | Text) or isinstance(getattr(kind, "impl", None), String)
 
 
-def _hash_columns() -> Iterator[tuple[Table, Column[Any], list[tuple[str, Column[Any]]]]]:
-    """Keyed-hash columns, each with the (scope, id column) pairs its hash may be made of."""
-    for table in _tables():
-        for column in table.columns:
-            length = getattr(column.type, "length", None)
-            if not (column.name.endswith("_key") and length == 64):
-                continue
-            scopes = [(table.name, table.c.id)] if "id" in table.columns else []
-            for other in table.columns:
-                for fk in other.foreign_keys:
-                    scopes.append((fk.column.table.name, other))
-            yield table, column, scopes
-
-
-def _keyed_hash(secret: bytes, scope: str, scope_id: object, member_id: int) -> str:
-    message = f"{scope}:{scope_id}:member:{member_id}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+def _hash_columns() -> Iterator[tuple[Table, Column[Any]]]:
+    """Author-key columns (bot.anonymity): keyed hashes a member's id can be matched to."""
+    yield from anonymity.key_columns(_tables())
 
 
 def _hash_matches(
-    ctx: Context, table: Table, column: Column[Any], scopes: list[tuple[str, Column[Any]]], mid: int
+    ctx: Context, table: Table, column: Column[Any], mid: int
 ) -> ColumnElement[bool] | None:
     """A condition selecting the rows whose keyed hash is this member's, or None."""
-    if not scopes:
-        return None
-    wanted: set[str] = set()
-    rows = ctx.uow.session.execute(
-        select(*(scope_col for _, scope_col in scopes)).where(column.is_not(None)).distinct()
-    ).all()
-    for row in rows:
-        for (scope, _), value in zip(scopes, row, strict=True):
-            if value is not None:
-                wanted.add(_keyed_hash(ctx.secret, scope, value, mid))
+    wanted = anonymity.member_keys(ctx.uow.session, ctx.secret, table, column, mid)
     if not wanted:
         return None
     return column.in_(sorted(wanted))
@@ -205,8 +181,8 @@ def select_member(ctx: Context, member: Member) -> Selection:
             column.name,
             (column == member.platform_user_id) & (table.c.community_id == ctx.community_id),
         )
-    for table, column, scopes in _hash_columns():
-        condition = _hash_matches(ctx, table, column, scopes, member.id)
+    for table, column in _hash_columns():
+        condition = _hash_matches(ctx, table, column, member.id)
         if condition is not None:
             add(table, column.name, condition)
     return Selection(found)
@@ -292,8 +268,8 @@ def erase_member(ctx: Context, member: Member, *, keep_contributions: bool) -> N
     mid, names = member.id, {member.display_name, member.platform_user_id}
     member_table = Member.__table__  # type: ignore[attr-defined]
     # Keyed hashes first, while the member's id still picks them out.
-    for table, column, scopes in _hash_columns():
-        condition = _hash_matches(ctx, table, column, scopes, mid)
+    for table, column in _hash_columns():
+        condition = _hash_matches(ctx, table, column, mid)
         if condition is None:
             continue
         if keep_contributions:

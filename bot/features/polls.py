@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from bot import anonymity
 from bot.context import Context
 from bot.domain import polls as rules
 from bot.domain import tally as counting
@@ -52,6 +53,8 @@ from bot.scheduling import JobSpec, at
 from bot.storage.tables import Community, Meeting, Member
 from bot.storage.tables_polls import Ballot, Poll, PollOption, Problem
 from bot.storage.uow import UnitOfWork
+
+_BALLOTS = Ballot.__table__  # type: ignore[attr-defined]
 
 DEFAULT_DEADLINE = "in 7 days"
 MAX_AHEAD = timedelta(days=366)
@@ -100,6 +103,10 @@ def _ballots(session: Session, poll_id: int | None) -> list[Ballot]:
 
 def _my_ballot(ctx: Context, poll: Poll, member: Member) -> Ballot | None:
     assert poll.id is not None and member.id is not None
+    if not poll.anonymous:
+        return ctx.uow.session.exec(
+            select(Ballot).where(Ballot.poll_id == poll.id, Ballot.member_id == member.id)
+        ).first()
     return ctx.uow.session.get(Ballot, (poll.id, rules.voter_key(ctx.secret, poll.id, member.id)))
 
 
@@ -465,8 +472,8 @@ def _store(ctx: Context, poll: Poll, member: Member, choices: Sequence[int]) -> 
     ballot.choices = list(choices)
     ballot.member_id = None if poll.anonymous else member.id
     ctx.uow.session.add(ballot)
-    if existing is None:
-        ctx.record("voted", anonymous=poll.anonymous)
+    if existing is None and not poll.anonymous:  # anonymous votes are counted at the close
+        ctx.record("voted")
     return existing is None
 
 
@@ -581,12 +588,13 @@ def remind(cmd: RemindPoll, ctx: Context) -> Response:
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return Response()
     assert poll.id is not None
-    voted = {b.voter_key for b in _ballots(session, poll.id)}
+    # On an anonymous poll everyone is reminded: who was not would show who voted.
+    voted = {b.member_id for b in _ballots(session, poll.id) if not poll.anonymous}
     message = rules.reminder(poll, _labels(session, poll), ctx.community.timezone)
     members = session.exec(select(Member).where(Member.community_id == ctx.community_id)).all()
     for member in members:
         assert member.id is not None
-        if is_away(member, now) or rules.voter_key(ctx.secret, poll.id, member.id) in voted:
+        if is_away(member, now) or member.id in voted:
             continue
         ctx.dm(member, f"poll:{poll.id}:remind:{member.id}", message, expires_at=poll.closes_at)
     return Response()
@@ -638,6 +646,7 @@ def close_poll(cmd: ClosePoll, ctx: Context) -> Response:
     else:
         poll.outcome = "none"
     session.add(poll)
+    _seal_ballots(ctx, poll, result.ballots)
     footer = "Votes were anonymous: no one can see who voted for what." if poll.anonymous else None
     ctx.post(
         f"poll:{poll.id}:result",
@@ -648,6 +657,24 @@ def close_poll(cmd: ClosePoll, ctx: Context) -> Response:
         ),
     )
     return Response(message=say(f"Poll {poll.id} is closed; the result is posted."))
+
+
+def _seal_ballots(ctx: Context, poll: Poll, ballots: int) -> None:
+    """Anonymous votes are counted now (on the close's day), then nothing that let voters
+    find their ballots survives (bot.anonymity.seal)."""
+    session = ctx.uow.session
+    if poll.anonymous:
+        assert poll.closed_at is not None
+        anonymity.record_anonymous(
+            session, ctx.community_id, "voted", poll.closed_at, ctx.community.timezone, ballots
+        )
+    anonymity.seal(
+        session,
+        _BALLOTS,
+        _BALLOTS.c.poll_id == poll.id,
+        key_column="voter_key",
+        anonymous=_BALLOTS.c.member_id.is_(None),
+    )
 
 
 def _who_voted(ctx: Context, poll: Poll, labels: Sequence[str]) -> Section:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
+from bot import anonymity
 from bot.commands import Command
 from bot.config import CommunitySettings
 from bot.context import Context
@@ -245,7 +246,7 @@ def post_win(cmd: PostWin, ctx: Context) -> Response:
     ctx.uow.session.flush()
     assert win.id is not None and member.id is not None
     if cmd.anonymous:
-        win.author_key = rules.author_key(ctx.secret, win.id, member.id)
+        win.author_key = anonymity.author_key(ctx.secret, "win", win.id, member.id)
     for other in sorted(i for i in credited if i is not None):
         ctx.uow.session.add(WinCredit(win_id=win.id, member_id=other))
     _announce(ctx, win)
@@ -254,7 +255,9 @@ def post_win(cmd: PostWin, ctx: Context) -> Response:
     return Response(
         message=say(
             f"Posted{how} in the channel as {words.win} #{win.id}. Well done! "
-            f"(/cop win withdraw {win.id} takes it back.)"
+            f"(/cop win withdraw {win.id} takes it back"
+            + (" within a week." if cmd.anonymous else ".")
+            + ")"
         )
     )
 
@@ -358,6 +361,9 @@ def withdraw_win(cmd: WithdrawWin, ctx: Context) -> Response:
         raise UserError(f"That {words.win} is already withdrawn.")
     was = win.status
     win.status, win.withdrawn_at = "withdrawn", ctx.clock.now()
+    if win.anonymous:  # nothing left to edit: the key that named its author goes
+        win.author_key = None
+        win.withdrawn_at = anonymity.coarse(win.withdrawn_at, ctx.community.timezone)
     ctx.uow.session.add(win)
     if was == "awaiting":
         return Response(message=say("Withdrawn: it won't be posted."))
@@ -514,7 +520,9 @@ def _win(ctx: Context, win_id: int) -> Win:
 def _is_author(ctx: Context, win: Win, member: Member) -> bool:
     if win.anonymous:
         assert win.id is not None and member.id is not None
-        return win.author_key == rules.author_key(ctx.secret, win.id, member.id)
+        return win.author_key is not None and win.author_key == anonymity.author_key(
+            ctx.secret, "win", win.id, member.id
+        )
     return win.member_id == member.id
 
 

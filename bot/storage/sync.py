@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.config import CommunitySettings, Settings
 from bot.domain import when
-from bot.storage.tables import AppSetting, Community, Meeting, Member
+from bot.storage.tables import Community, Meeting, Member
 
 MEETINGS_AHEAD = timedelta(days=400)
 MAX_RECURRING = 120
@@ -108,19 +106,3 @@ def _sync_roles(
         if member.platform_user_id in settings.keepers and not member.is_keeper:
             member.is_keeper = True
             session.add(member)
-
-
-def install_secret(session: Session, configured: str | None) -> bytes:
-    """The key behind anonymous replies: COPBOT_SECRET_KEY, else one generated once and kept."""
-    if configured:
-        return configured.encode()
-    row = session.get(AppSetting, "secret_key")
-    if row is None:
-        session.add(AppSetting(key="secret_key", value=secrets.token_hex(32)))
-        try:
-            session.commit()
-        except IntegrityError:  # another process made it first
-            session.rollback()
-        row = session.get(AppSetting, "secret_key")
-        assert row is not None
-    return row.value.encode()

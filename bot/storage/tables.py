@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.storage.keys import key_column
+
 
 class Community(SQLModel, table=True):
     """A community of practice, bound to one channel on one platform."""
@@ -84,7 +86,9 @@ class CheckInReply(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     checkin_id: int = Field(foreign_key="checkin.id", index=True)
-    author_key: str = Field(max_length=64)
+    author_key: str = Field(
+        max_length=64, sa_column_kwargs={"info": key_column("checkin_reply:{kind}", "checkin_id")}
+    )
     member_id: int | None = Field(default=None, foreign_key="member.id")
     kind: str = Field(max_length=20)
     text: str = Field(sa_column=Column(Text, nullable=False))

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.storage.keys import key_column
+
 
 class Problem(SQLModel, table=True):
     """A candidate 'wicked problem' a member proposed for a future meeting.
@@ -69,6 +71,10 @@ class Ballot(SQLModel, table=True):
     time at all: nothing in the database links it to a person."""
 
     poll_id: int = Field(foreign_key="poll.id", primary_key=True)
-    voter_key: str = Field(max_length=64, primary_key=True)
+    voter_key: str = Field(
+        max_length=64,
+        primary_key=True,
+        sa_column_kwargs={"info": key_column("ballot", "poll_id")},
+    )
     member_id: int | None = Field(default=None, foreign_key="member.id")
     choices: list[int] = Field(sa_column=Column(JSON, nullable=False))

@@ -12,6 +12,8 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
+from bot.storage.keys import key_column
+
 
 class Win(SQLModel, table=True):
     """A win. `status`: awaiting (a nomination waiting for consent), posted, declined,
@@ -22,7 +24,9 @@ class Win(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id")
     member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
-    author_key: str | None = Field(default=None, max_length=64)
+    author_key: str | None = Field(
+        default=None, max_length=64, sa_column_kwargs={"info": key_column("win", "id")}
+    )
     anonymous: bool = False
     nominated_by: int | None = Field(default=None, foreign_key="member.id")
     text: str = Field(sa_column=Column(Text, nullable=False))
