@@ -206,7 +206,8 @@ async def _cycle(
     summaries = [
         s for s in platform.sent[sent_before:] if s.kind == "post" and s.key.endswith(":summary")
     ]
-    headline = summaries[0].message.sections[0].text if summaries else ""
+    first = summaries[0].message.sections[0] if summaries else None
+    headline = (first.heading or first.text or "") if first else ""
 
     saved = sum(1 for a in answers if a.startswith("Thank you!") and " is saved " in a)
     updated = sum(1 for a in answers if a.startswith("Thank you!") and " is updated " in a)

@@ -14,6 +14,7 @@ import re
 import pytest
 
 from bot.commands import REPLY_KINDS
+from tests.conftest import community, make_settings
 
 PEOPLE = ("Cora", "Kit", "Ana", "Ben", "Dee", "Eve")
 KIND_WORDS = {"success": "Success", "challenge": "Challenge", "learning": "Learning"}
@@ -124,7 +125,7 @@ async def test_no_count_in_the_summary_names_an_anonymous_author(
 async def test_anonymous_replies_are_held_back_where_too_few_could_have_written_them(
     make_app, platform, person
 ):
-    app = make_app()
+    app = make_app(make_settings(community(keepers=[])))
     cora, ana, ben = (person(app, n) for n in ("Cora", "Ana", "Ben"))
     ben.cop("help")
     cora.cop("checkin open")

@@ -49,7 +49,9 @@ async def test_a_withdrawn_reply_no_longer_counts_and_resending_counts_once(
     ben.cop("reply challenge anonymously Letters arrive late")
     ben.cop("reply withdraw challenge")
     ben.cop("reply challenge anonymously Letters arrive very late")
-    digest = _digest(engine, MONDAY, MONDAY + timedelta(days=1))
+    cora.cop("checkin close")  # anonymous replies are counted at the close, by its day
+    midnight = MONDAY.replace(hour=0)
+    digest = _digest(engine, midnight, midnight + timedelta(days=1))
     assert (digest.active, digest.contributions, digest.anonymous) == (1, 2, 1)
 
 

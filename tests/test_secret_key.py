@@ -53,8 +53,10 @@ def test_copbot_run_with_default_settings_keeps_the_key_out_of_the_database(tmp_
     assert len(key) == 64
     engine = make_engine(f"sqlite:///{database}")
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT count(*) FROM app_setting")).scalar() == 0
+        stored = connection.execute(text("SELECT key, value FROM app_setting")).all()
     engine.dispose()
+    assert [k for k, _ in stored if k == "secret_key"] == []
+    assert all(key not in value for _, value in stored)
     assert key.encode() not in database.read_bytes()
 
 

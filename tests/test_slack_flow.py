@@ -48,10 +48,11 @@ async def test_a_checkin_cycle_through_slack(engine, clock):
         )
         assert "No problem" in await world.press("UDEE", post, "Not this time")
 
-        # The reminder (after 3 days) goes privately to Cora and Kit, the keeper named in the
-        # settings, only (Ana and Ben replied, Dee said not this time), at 09:00 London.
+        # The reminder (after 3 days) goes privately to Cora, Kit (the keeper named in the
+        # settings) and Ben, who replied anonymously: reminders go to everyone who hasn't
+        # replied with their name (Ana did; Dee said not this time), at 09:00 London.
         await world.app.advance(START + timedelta(days=3, minutes=1))
-        assert [d.channel for d in fake.dms()] == ["DUCORA", "DUKIT"]
+        assert [d.channel for d in fake.dms()] == ["DUCORA", "DUKIT", "DUBEN"]
         assert "gentle nudge" in fake.dms()[0].plain
 
         # The summary when it closes: named and anonymous, escaped, nobody pinged.

@@ -1,4 +1,4 @@
-"""A daily job that destroys what let authors edit anonymous items whose time has passed.
+"""A job that destroys what let authors edit anonymous items whose time has passed.
 
 Check-ins and polls seal their anonymous items when they close (bot.anonymity.seal). Items
 without a close — anonymous wins — can be withdrawn by their author for `WITHDRAW_WINDOW`;
@@ -11,22 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select, update
 
 from bot import commands as c
 from bot.context import Context
-from bot.domain import when
 from bot.features.base import Feature
 from bot.messages import Response
-from bot.scheduling import JobSpec
+from bot.scheduling import JobSpec, at
 from bot.storage.tables import Community
 from bot.storage.tables_wins import Win
 
 #: How long the author of an anonymous win can still withdraw it.
 WITHDRAW_WINDOW = timedelta(days=7)
-SEAL_SCHEDULE = "every day 03:40"
 
 
 @dataclass(frozen=True)
@@ -56,27 +53,22 @@ def _seal(cmd: SealAnonymous, ctx: Context) -> Response:
 
 
 def collect_jobs(uow: Any, _settings_of: object) -> list[JobSpec]:
-    """The daily seal (03:40 local) in every open community."""
-    schedule = when.parse_schedule(SEAL_SCHEDULE)
-    assert isinstance(schedule, when.Recurrence)
+    """For each anonymous win whose author can still withdraw it: the end of its window."""
     specs = []
-    for community in uow.session.exec(
-        select(Community).where(col(Community.closed_at).is_(None))
-    ).all():
-        community_id, zone = community.id, ZoneInfo(community.timezone)
-
-        def times(start: datetime, end: datetime, zone: Any = zone) -> list[datetime]:
-            return schedule.between(start, end, zone)
-
+    wins = uow.session.exec(
+        select(Win)
+        .join(Community, col(Community.id) == col(Win.community_id))
+        .where(col(Win.author_key).is_not(None), col(Community.closed_at).is_(None))
+    ).all()
+    for win in wins:
+        community_id = win.community_id
         specs.append(
             JobSpec(
-                key=f"anonymity-seal:{community_id}",
+                key=f"win-seal:{win.id}",
                 community_id=community_id,
-                times=times,
+                times=at(win.created_at + WITHDRAW_WINDOW + timedelta(minutes=1)),
+                catch_up=True,
                 make=lambda t, i=community_id: SealAnonymous(community_id=i, occurrence=t),
-                grace=timedelta(days=1),
-                once_per_local_day=community.timezone,
-                since=community.created_at,
             )
         )
     return specs
