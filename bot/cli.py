@@ -16,6 +16,7 @@ from sqlmodel import Session
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import UserError
+from bot.logs import configure as configure_logging
 from bot.storage.database import current_revision, make_engine, upgrade
 
 DEFAULT_CONFIG = "config.toml"
@@ -41,9 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level)
     return int(args.action(settings, args) or 0)
 
 

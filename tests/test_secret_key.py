@@ -12,6 +12,8 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlmodel import Session
 
+from bot.logs import SDK_LOGGERS
+from bot.logs import configure as configure_logging
 from bot.storage.database import make_engine, upgrade
 from bot.storage.tables import AppSetting
 
@@ -129,3 +131,24 @@ def test_upgrading_deletes_an_old_key_and_seals_what_it_made(tmp_path):
         key = connection.execute(text("SELECT author_key FROM checkin_reply")).scalar()
     assert key != "b" * 64 and len(key) == 64
     engine.dispose()
+
+
+def test_sqlite_overwrites_what_is_deleted(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+    engine.dispose()
+
+
+def test_debug_logs_never_carry_the_platform_sdks_request_bodies():
+    root = logging.getLogger().level
+    configure_logging("DEBUG")
+    try:
+        assert logging.getLogger("bot.bus").isEnabledFor(logging.DEBUG)
+        for name in ("slack_sdk.web.base_client", "slack_bolt.App", "discord.gateway"):
+            assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
+            assert logging.getLogger(name).isEnabledFor(logging.INFO), name
+    finally:
+        logging.getLogger().setLevel(root)
+        for name in SDK_LOGGERS:
+            logging.getLogger(name).setLevel(logging.NOTSET)
