@@ -76,6 +76,10 @@ async def test_json_round_trip_matches_the_digest(make_app, person, engine):
     ]
     # Pledges: the shared one only; private text never.
     assert [p["text"] for p in data["pledges"]] == ["Share wound photos safely"]
+    # The channel saw the shared pledge with its author's name: a pseudonym beside it would
+    # name every figure of that pseudonym.
+    pseudonyms = {m["member"] for m in data["members"]}
+    assert all(not pseudonyms & set(map(str, p.values())) for p in data["pledges"])
     assert SECRET not in text and "Audit dressings" not in text
     assert data["polls"] == [
         {

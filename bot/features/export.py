@@ -187,7 +187,8 @@ def _stories(
 def _pledges(
     session: Session, cid: int, start: datetime, end: datetime, who: Callable[[int | None], Any]
 ) -> list[dict[str, Any]]:
-    """Shared pledges made in the window (private ones never appear)."""
+    """Shared pledges made in the window (private ones never appear). No pseudonym: a shared
+    pledge is posted with its author's name, so one would name that pseudonym everywhere."""
     try:
         from bot.storage.tables_wins import Pledge
     except ImportError:
@@ -208,7 +209,6 @@ def _pledges(
             "status": p.status,
             "made_at": p.created_at.isoformat(),
             "due_at": p.due_at.isoformat(),
-            "member": who(p.member_id),
         }
         for p in pledges
     ]
@@ -286,7 +286,7 @@ def _rows(section: str, data: dict[str, Any]) -> tuple[list[str], list[list[Any]
         else {
             "weeks": ["week_start", "active_members", "contributions", "anonymous_contributions"],
             "stories": ["told_at", "cycle", "what", "difference", "member"],
-            "pledges": ["text", "status", "made_at", "due_at", "member"],
+            "pledges": ["text", "status", "made_at", "due_at"],
             "polls": [
                 "question",
                 "method",
