@@ -17,7 +17,13 @@ from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
 from bot.errors import UserError
 from bot.logs import configure as configure_logging
-from bot.storage.database import current_revision, make_engine, upgrade
+from bot.storage.database import (
+    backup_sqlite,
+    current_revision,
+    downgrade,
+    make_engine,
+    upgrade,
+)
 
 DEFAULT_CONFIG = "config.toml"
 
@@ -91,6 +97,17 @@ def _parser() -> argparse.ArgumentParser:
     up = db_sub.add_parser("upgrade", help="apply the database migrations")
     up.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
     up.set_defaults(action=_db_upgrade)
+    current = db_sub.add_parser("current", help="print the database's schema revision")
+    current.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
+    current.set_defaults(action=_db_current)
+    down = db_sub.add_parser("downgrade", help="take the schema back to a revision")
+    down.add_argument("revision", help="e.g. 0009 (what later revisions added is lost)")
+    down.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
+    down.set_defaults(action=_db_downgrade)
+    backup = db_sub.add_parser("backup", help="copy a SQLite database safely while running")
+    backup.add_argument("path", help="the file to write")
+    backup.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
+    backup.set_defaults(action=_db_backup)
 
     export = sub.add_parser("export", help="export engagement figures for evaluation")
     export.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
@@ -167,6 +184,46 @@ def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
     after = current_revision(engine)
     print(f"database at revision {after}" + (f" (was {before})" if before != after else ""))
     engine.dispose()
+    return 0
+
+
+def _db_current(settings: Settings, _args: argparse.Namespace) -> int:
+    engine = make_engine(settings.database_url)
+    try:
+        print(f"database at revision {current_revision(engine) or 'none (never migrated)'}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _db_downgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from alembic.util import CommandError
+
+    engine = make_engine(settings.database_url)
+    try:
+        downgrade(engine, args.revision)
+    except CommandError as error:
+        print(f"copbot: cannot downgrade to {args.revision!r}: {error}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"database at revision {args.revision}")
+    return 0
+
+
+def _db_backup(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.database_url.startswith("sqlite"):
+        print("copbot: for PostgreSQL use pg_dump (see README).", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url)
+    try:
+        backup_sqlite(engine, Path(args.path))
+    except (ValueError, OSError) as error:
+        print(f"copbot: backup failed: {error}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(f"database copied to {args.path}")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,27 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema up to `revision` (idempotent; every branch head by default)."""
     command.upgrade(alembic_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to `revision` (data in what is removed is lost)."""
+    command.downgrade(alembic_config(engine), revision)
+
+
+def backup_sqlite(engine: Engine, target: Path) -> None:
+    """Copy a SQLite database to `target` while copbot may be running (SQLite's online
+    backup API: a consistent copy, even mid-write)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        raise ValueError("only a SQLite database file can be backed up this way")
+    source = sqlite3.connect(database)
+    copy = sqlite3.connect(target)
+    try:
+        with copy:
+            source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
 
 
 def current_revision(engine: Engine) -> str | None:
