@@ -16,6 +16,8 @@ from bot.commands import Inbound
 from bot.config import Settings, reveal
 from bot.domain import when
 from bot.features import FEATURES
+from bot.features.email_members import invite_configured
+from bot.links import Links
 from bot.messages import Response
 from bot.outbox import Dispatcher
 from bot.ports import ChatPlatform
@@ -42,6 +44,10 @@ class App:
     dispatcher: Dispatcher
     platforms: dict[str, ChatPlatform] = field(default_factory=dict)
     cursor: datetime | None = None
+    #: The secret key (never in the database), for what adapters sign (the web page's forms).
+    secret: bytes = field(default=b"", repr=False)
+    #: Signed links to the web page; None unless a `[web]` section gives its address.
+    links: Links | None = None
 
     def handle(self, inbound: Inbound) -> Response:
         """Handle one interaction and nudge the dispatcher to deliver what it caused."""
@@ -128,6 +134,7 @@ def build_app(
         return UnitOfWork(engine)
 
     bus = Bus(uow_factory, clock, secret, Router(FEATURES))
+    invite_configured(uow_factory, bus, clock, secret)
     timeline = Timeline(uow_factory, bus, clock)
     delivery = dict(platforms or {})
     dispatcher = Dispatcher(
@@ -136,5 +143,9 @@ def build_app(
         delivery,
         max_attempts=settings.outbox.max_attempts,
         first_retry=when.parse_duration(settings.outbox.first_retry),
+        lease=timedelta(seconds=settings.outbox.lease_seconds),
     )
-    return App(settings, engine, clock, bus, timeline, dispatcher, delivery)
+    links = Links(secret, settings.web.base_url, clock) if settings.web else None
+    return App(
+        settings, engine, clock, bus, timeline, dispatcher, delivery, secret=secret, links=links
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import time
 from dataclasses import dataclass
 
@@ -44,6 +45,20 @@ SORRY = "Sorry, something went wrong on my side and nothing was changed. Please 
 BUSY = "Sorry, I'm very busy right now and nothing was changed. Please try again in a minute."
 #: Pauses between tries while the database is locked by another writer (seconds).
 BUSY_PAUSES = (0.1, 0.3, 1.0, 2.0, 4.0, 0.0)
+
+
+#: Members reached outside a chat platform (an email route, the web page) act as
+#: Actor(platform="email", user_id="member:<member id>").
+ROUTE_PLATFORM = "email"
+_ROUTE_USER = re.compile(r"member:([0-9]{1,18})")
+
+
+def route_member_id(actor: c.Actor) -> int | None:
+    """The member id of an actor reached by a contact route, else None."""
+    if actor.platform != ROUTE_PLATFORM:
+        return None
+    found = _ROUTE_USER.fullmatch(actor.user_id)
+    return int(found.group(1)) if found else None
 
 
 class _DatabaseBusy(Exception):
@@ -190,7 +205,17 @@ class Bus:
         """The community the actor is acting in, and their member record if they have one.
         In a DM, `hint` (from a pinned button or form) names the community."""
         session = uow.session
-        if actor.channel_id is None and hint is not None:
+        by_route = route_member_id(actor)
+        if by_route is not None:
+            found = session.exec(
+                select(Community, Member)
+                .join(Member, col(Member.community_id) == col(Community.id))
+                .where(col(Member.id) == by_route)
+            ).first()
+            if found is None or (hint is not None and found[0].id != hint):
+                raise UserError("That link isn't for you, or it is out of date.")
+            community, member = found
+        elif actor.channel_id is None and hint is not None:
             found = session.exec(
                 select(Community, Member)
                 .join(Member, col(Member.community_id) == col(Community.id))
@@ -257,7 +282,8 @@ class Bus:
     def _first_seen(self, uow: UnitOfWork, member: Member, actor: c.Actor) -> None:
         """A convener or keeper recorded from the settings file uses copbot for the first
         time: they get their own display name (and, as the caller runs it, the welcome)."""
-        member.display_name = actor.display_name[:100] or member.display_name
+        if route_member_id(actor) is None:
+            member.display_name = actor.display_name[:100] or member.display_name
         member.first_seen_at = self._clock.now()
         uow.session.add(member)
         uow.session.flush()

@@ -27,12 +27,14 @@ from pydantic import (
     model_validator,
 )
 
+from bot.config_email import SMTP_ENVIRONMENT, EmailSettings
+from bot.contact import read_address
 from bot.domain import when
 from bot.domain.identifiers import KINDS as IDENTIFIER_KINDS
 from bot.domain.identifiers import IdentifierKind
 from bot.domain.retention import parse_period
 
-Platform = Literal["console", "slack", "discord"]
+Platform = Literal["console", "slack", "discord", "email"]
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 
 
@@ -248,6 +250,7 @@ class CommunitySettings(_Strict):
 
     name: str
     platform: Platform = "console"
+    #: Not needed for an email-only community (platform "email"): it has no channel.
     channel: str = Field(min_length=1, max_length=100)
     timezone: TimezoneName = "Europe/London"
     about: str = Field("", max_length=1000)
@@ -266,6 +269,48 @@ class CommunitySettings(_Strict):
     welcome: WelcomeSettings = WelcomeSettings()
     guard: GuardSettings = GuardSettings()
     personal_data_retention: Period = None
+    #: Addresses invited by email when copbot starts (double opt-in: a link confirms).
+    invite: tuple[str, ...] = ()
+    #: The newsletter also goes to this address (e.g. a groups.io list); by default the
+    #: `[email]` section's mailing_list_address.
+    mailing_list: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _email_channel(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("platform") == "email" and "channel" not in data:
+            data = data | {"channel": str(data.get("name", "email"))}
+        return data
+
+    @field_validator("mailing_list")
+    @classmethod
+    def _mailing_list(cls, value: str | None) -> str | None:
+        if value is not None and read_address(value) is None:
+            raise ValueError(f"'{value[:80]}' is not an email address like list@groups.io")
+        return None if value is None else read_address(value)
+
+    @field_validator("invite")
+    @classmethod
+    def _invite(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        found = []
+        for value in values:
+            address = read_address(value)
+            if address is None:
+                raise ValueError(f"'{value[:80]}' is not an email address like ana@example.org")
+            found.append(address)
+        return tuple(dict.fromkeys(found))
+
+    @model_validator(mode="after")
+    def _email_roles(self) -> CommunitySettings:
+        if self.platform != "email":
+            return self
+        for value in (*self.conveners, *self.keepers):
+            if read_address(value) is None:
+                raise ValueError(
+                    f"in an email-only community conveners and keepers are email addresses: "
+                    f"'{value[:80]}' is not one"
+                )
+        return self
 
     @field_validator("name")
     @classmethod
@@ -290,6 +335,36 @@ class OutboxSettings(_Strict):
 
     max_attempts: int = Field(5, ge=1, le=50)
     first_retry: Duration = "1 minute"
+    #: How long a claimed message stays a process's own: after a crash, another process
+    #: (or the restarted one) sends it once this has passed.
+    lease_seconds: float = Field(300, ge=1, le=3600)
+
+
+class WebSettings(_Strict):
+    """The small web page email buttons lead to: the address members see, and where to listen."""
+
+    base_url: str
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return _web_base_url(value)
+
+
+def _web_base_url(value: str) -> str:
+    """`https://host[:port][/path]` (or `http://` for this machine alone), without a trailing /."""
+    found = re.fullmatch(
+        r"(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(:[0-9]{1,5})?(/[^\s?#]*)?", value
+    )
+    if found is None:
+        raise ValueError(f"'{value}' is not a web address like https://copbot.example.org")
+    scheme, host = found.group(1), found.group(2)
+    local = host in ("localhost", "[::1]") or host.startswith("127.")
+    if scheme == "http" and not local:
+        raise ValueError("use https:// (http:// only for localhost or 127.0.0.1)")
+    return value.rstrip("/")
 
 
 class Settings(_Strict):
@@ -299,6 +374,10 @@ class Settings(_Strict):
     database_url: str = Field("sqlite:///copbot.db", repr=False)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     outbox: OutboxSettings = OutboxSettings()
+    #: The web page (adapters/web), served by `copbot run` when this section is present.
+    web: WebSettings | None = None
+    #: Mail to members reached by email (adapters/email); needed by email-only communities.
+    email: EmailSettings | None = None
     communities: tuple[CommunitySettings, ...] = Field(default=(), validate_default=True)
     #: Secrets: shown as '**********' in repr() and logs; `reveal()` gives the value.
     secret_key: SecretStr | None = None
@@ -327,6 +406,14 @@ class Settings(_Strict):
         channels = [(c.platform, c.channel) for c in self.communities]
         if len(set(channels)) != len(channels):
             raise ValueError("two communities are bound to the same channel")
+        emailing = [
+            c.name for c in self.communities if c.platform == "email" or c.invite or c.mailing_list
+        ]
+        if emailing and self.email is None:
+            raise ValueError(
+                f"{', '.join(emailing)} reach members by email: add an [email] section "
+                "(smtp_host, from_address)"
+            )
         return self
 
     def platforms_with_tokens(self) -> set[str]:
@@ -387,6 +474,20 @@ def parse_settings(raw: dict[str, Any], env: Mapping[str, str] | None = None) ->
     for variable, field in ENVIRONMENT.items():
         if env.get(variable):
             data[field] = env[variable]
+    email = raw.get("email")
+    if isinstance(email, dict):
+        for variable, field in SMTP_ENVIRONMENT.items():
+            if field in email:
+                raise ConfigError(
+                    f"email.{field}: secrets belong in the environment ({variable}), not the file"
+                )
+        data["email"] = email | {f: env[v] for v, f in SMTP_ENVIRONMENT.items() if env.get(v)}
+        default_list = email.get("mailing_list_address")
+        if default_list and isinstance(raw.get("communities"), list):
+            data["communities"] = [
+                {"mailing_list": default_list} | c if isinstance(c, dict) else c
+                for c in raw["communities"]
+            ]
     try:
         return Settings.model_validate(data)
     except ValidationError as error:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot import anonymity
+from sqlmodel import select
+
+from bot import anonymity, contact
 from bot.clock import Clock
 from bot.config import CommunitySettings
 from bot.domain.members import deliver_at
 from bot.errors import UserError
+from bot.mentions import with_names
 from bot.messages import OutMessage
 from bot.storage.tables import Activity, Community, Member
+from bot.storage.tables_contact import ChannelPost, ContactRoute
 from bot.storage.uow import UnitOfWork
 
 _INSERT_ACTIVITY = Activity.__table__.insert()  # type: ignore[attr-defined]
@@ -27,6 +31,7 @@ class Context:
     community: Community
     settings: CommunitySettings
     member: Member | None = None
+    _routes: dict[int, ContactRoute] | None = field(default=None, repr=False)
 
     @property
     def community_id(self) -> int:
@@ -65,31 +70,109 @@ class Context:
             },
         )
 
-    def post(self, key: str, message: OutMessage, *, expires_at: datetime | None = None) -> bool:
-        """Post `message` in the community's channel, once per `key` (False if already queued)."""
-        return self.uow.enqueue(
-            key,
-            message,
-            platform=self.community.platform,
-            created_at=self.clock.now(),
-            community_id=self.community_id,
-            channel_id=self.community.channel_id,
-            expires_at=expires_at,
-        )
+    def routes(self, *, fresh: bool = False) -> dict[int, ContactRoute]:
+        """The community's email routes by member id (read once per command)."""
+        if self._routes is None or fresh:
+            self._routes = contact.routes_in(self.uow.session, self.community_id)
+        return self._routes
 
-    def dm(
-        self, member: Member, key: str, message: OutMessage, *, expires_at: datetime | None = None
+    def email_readers(self) -> list[int]:
+        """Members who read the channel by email (confirmed and subscribed)."""
+        return [m for m, route in self.routes().items() if contact.deliverable(route)]
+
+    def post(
+        self,
+        key: str,
+        message: OutMessage,
+        *,
+        expires_at: datetime | None = None,
+        gather: bool = True,
+        tell: bool = False,
     ) -> bool:
-        """Send `member` a private message, once per `key`, after their quiet hours
-        (False if already queued)."""
+        """Post `message` in the community's channel, once per `key` (False if already queued).
+        Members who read the channel by email get it in their next daily or weekly email
+        (`gather`), or at once as a private email (`tell`: a check-in or poll opening); an
+        email-only community has no channel, only those emails."""
         now = self.clock.now()
-        return self.uow.enqueue(
+        if tell:
+            told = self._tell(key, message, expires_at)
+            gather = False
+        if self.community.platform == contact.EMAIL:
+            return self._gather(key, message, now) if gather else told if tell else False
+        queued = self.uow.enqueue(
             key,
             message,
             platform=self.community.platform,
             created_at=now,
             community_id=self.community_id,
-            user_id=member.platform_user_id,
+            channel_id=self.community.channel_id,
+            expires_at=expires_at,
+        )
+        if queued and gather and self.email_readers():
+            self._gather(key, message, now)
+        return queued
+
+    def _tell(self, key: str, message: OutMessage, expires_at: datetime | None) -> bool:
+        """The post as a private email to each email reader, once per key and reader."""
+        told = False
+        for member_id in self.email_readers():
+            member = self.uow.session.get(Member, member_id)
+            if member is not None:
+                told |= self.dm(member, f"{key}:m{member_id}", message, expires_at=expires_at)
+        return told
+
+    def _gather(self, key: str, message: OutMessage, now: datetime) -> bool:
+        """Keep a channel post for the email readers' daily or weekly email, once per key."""
+        session = self.uow.session
+        message = with_names(session, self.community_id, message)  # mentions read as names
+        if session.exec(select(ChannelPost.id).where(ChannelPost.key == key)).first():
+            return False
+        session.add(
+            ChannelPost(
+                community_id=self.community_id,
+                key=key,
+                payload=message.model_dump_json(exclude_defaults=True),
+                posted_at=now,
+            )
+        )
+        session.flush()
+        return True
+
+    def dm(
+        self, member: Member, key: str, message: OutMessage, *, expires_at: datetime | None = None
+    ) -> bool:
+        """Send `member` a private message, once per `key`, after their quiet hours, by the
+        route they chose (False if already queued, or if they cannot be reached)."""
+        assert member.id is not None
+        route = contact.private_route(member, self.routes().get(member.id), self.community.platform)
+        if route is None:
+            return False
+        now = self.clock.now()
+        return self.uow.enqueue(
+            key,
+            message,
+            platform=route[0],
+            created_at=now,
+            community_id=self.community_id,
+            user_id=route[1],
             not_before=deliver_at(member, now),
             expires_at=expires_at,
+        )
+
+    def email(self, member: Member, key: str, message: OutMessage, *, now: bool = False) -> bool:
+        """Send `member` an email whether or not it is their private route (the invitation
+        to an address not yet confirmed, the newsletter); after quiet hours unless `now`."""
+        assert member.id is not None
+        route = self.routes().get(member.id)
+        if route is None or route.address is None or route.unsubscribed_at is not None:
+            return False
+        moment = self.clock.now()
+        return self.uow.enqueue(
+            key,
+            message,
+            platform=contact.EMAIL,
+            created_at=moment,
+            community_id=self.community_id,
+            user_id=contact.email_user(member.id),
+            not_before=moment if now else deliver_at(member, moment),
         )

@@ -21,12 +21,14 @@ from sqlmodel import Session, col, func, select
 from bot.clock import Clock
 from bot.messages import OutMessage
 from bot.notices import HELD
-from bot.ports import ChatPlatform, DeliveryError, RateLimited, Unreachable
+from bot.ports import Cancelled, ChatPlatform, DeliveryError, RateLimited, Unreachable
 from bot.storage.tables import OutboxMessage
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+#: A message that must not go any more (bot.ports.Cancelled, bot.contact.cancel_queued).
+CANCELLED = "cancelled"
 MAX_BACKOFF = timedelta(hours=1)
 
 
@@ -64,6 +66,7 @@ class Dispatcher:
         first_retry: timedelta = timedelta(seconds=30),
         batch: int = 200,
         concurrency: int = 8,
+        lease: timedelta = LEASE,
     ) -> None:
         self._engine = engine
         self._clock = clock
@@ -72,6 +75,7 @@ class Dispatcher:
         self._first_retry = first_retry
         self._batch = batch
         self._concurrency = concurrency
+        self._lease = lease
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
@@ -171,7 +175,7 @@ class Dispatcher:
             rows = _in_order(session, rows)
             for row in rows:
                 row.status = "sending"
-                row.lease_until = now + LEASE
+                row.lease_until = now + self._lease
                 session.add(row)
             session.commit()
             return rows
@@ -216,6 +220,10 @@ class Dispatcher:
             self._hold(row.platform, limited.retry_after)
             self._finish(row, status="pending", wait=timedelta(seconds=limited.retry_after))
             return False
+        except Cancelled as error:  # e.g. unsubscribed meanwhile: it must not go at all
+            log.info("cancelled %s: %s", row.key, error)
+            self._finish(row, status=CANCELLED, error=str(error)[:200])
+            return True
         except Unreachable as error:  # shown to the person when they next use copbot
             log.info("holding %s: %s", row.key, error)
             self._finish(row, status=HELD, attempts=row.attempts + 1, error=str(error)[:200])

@@ -39,6 +39,14 @@ class Unreachable(DeliveryError):
         super().__init__(reason, transient=False)
 
 
+class Cancelled(DeliveryError):
+    """The message must not go at all any more (the person unsubscribed, or their address
+    was erased): not retried, not a dead letter, not held."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, transient=False)
+
+
 class ChatPlatform(Protocol):
     """What the dispatcher needs to deliver messages on one platform.
 

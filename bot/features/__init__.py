@@ -10,6 +10,8 @@ from bot.features import (
     checkins,
     closing,
     digest,
+    email_digest,
+    email_members,
     export,
     guard,
     meetings,
@@ -50,6 +52,8 @@ FEATURES: tuple[Feature, ...] = (
     stories.FEATURE,
     export.FEATURE,
     sealing.FEATURE,
+    email_members.FEATURE,
+    email_digest.FEATURE,
 )
 
 __all__ = ["FEATURES", "Feature"]

@@ -103,6 +103,7 @@ def open_checkin(cmd: c.OpenCheckIn, ctx: Context) -> Response:
     ctx.post(
         f"checkin:{checkin.id}:post",
         rules.checkin_post(checkin, words, ctx.community.timezone),
+        tell=True,
     )
     closes = rules.local_time(checkin.closes_at, ctx.community.timezone)
     note = " (the previous one is closed and summarised)" if previous else ""

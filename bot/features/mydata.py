@@ -47,6 +47,7 @@ from bot.features.mydata_words import record_sections
 from bot.messages import Attachment, Button, OutMessage, Response, Section, say
 from bot.scheduling import JobSpec
 from bot.storage.tables import Activity, Community, Member, OutboxMessage
+from bot.storage.tables_contact import ChannelPost
 from bot.storage.tables_trust import AdminLog
 
 FORMER_MEMBER = "a former member"
@@ -298,6 +299,8 @@ def erase_member(ctx: Context, member: Member, *, keep_contributions: bool) -> N
             table,
             (column == member.platform_user_id) & (table.c.community_id == ctx.community_id),
         )
+    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
+    _delete(ctx, outbox, (outbox.c.platform == "email") & (outbox.c.user_id == f"member:{mid}"))
     _delete(ctx, member_table, member_table.c.id == mid)
     _scrub_names(ctx, names)
     session.expire_all()
@@ -311,22 +314,17 @@ def _scrub_names(ctx: Context, names: set[str]) -> None:
         return
     pattern = re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)")
     session = ctx.uow.session
-    rows = session.exec(
-        select(OutboxMessage.id, OutboxMessage.payload).where(
-            OutboxMessage.community_id == ctx.community_id
-        )
-    ).all()
-    for row_id, payload in rows:
-        if not pattern.search(payload):
-            continue
-        cleaned = json.dumps(
-            _replace(json.loads(payload), pattern), ensure_ascii=False, separators=(",", ":")
-        )
-        session.execute(
-            OutboxMessage.__table__.update()  # type: ignore[attr-defined]
-            .where(OutboxMessage.__table__.c.id == row_id)  # type: ignore[attr-defined]
-            .values(payload=cleaned)
-        )
+    for table in (OutboxMessage.__table__, ChannelPost.__table__):  # type: ignore[attr-defined]
+        rows = session.execute(
+            select(table.c.id, table.c.payload).where(table.c.community_id == ctx.community_id)
+        ).all()
+        for row_id, payload in rows:
+            if not pattern.search(payload):
+                continue
+            cleaned = json.dumps(
+                _replace(json.loads(payload), pattern), ensure_ascii=False, separators=(",", ":")
+            )
+            session.execute(table.update().where(table.c.id == row_id).values(payload=cleaned))
 
 
 def _replace(value: Any, pattern: re.Pattern[str]) -> Any:
@@ -496,6 +494,8 @@ def retention_sweep(cmd: RetentionSweep, ctx: Context) -> Response:
     for member in members:
         if member.platform_user_id in ctx.settings.conveners + ctx.settings.keepers:
             continue  # named in the settings file: they are the community's officers
+        if member.is_convener and ctx.community.platform == "email":
+            continue  # an email-only community's conveners are named by address
         if last_seen(ctx, member) < cutoff:
             erase_member(ctx, member, keep_contributions=True)
             audit(ctx, "erased (retention)")
@@ -503,7 +503,14 @@ def retention_sweep(cmd: RetentionSweep, ctx: Context) -> Response:
         OutboxMessage.__table__.delete().where(  # type: ignore[attr-defined]
             col(OutboxMessage.community_id) == ctx.community_id,
             col(OutboxMessage.created_at) < cutoff,
-            col(OutboxMessage.status).in_(("sent", "expired", "dead", "shown", "held")),
+            col(OutboxMessage.status).in_(
+                ("sent", "expired", "dead", "shown", "held", "cancelled")
+            ),
+        )
+    )
+    session.execute(
+        ChannelPost.__table__.delete().where(  # type: ignore[attr-defined]
+            col(ChannelPost.community_id) == ctx.community_id, col(ChannelPost.posted_at) < cutoff
         )
     )
     return Response()

@@ -17,6 +17,7 @@ from bot.domain import momentum as rules
 from bot.domain import when
 from bot.features import momentum_links as links
 from bot.features.base import Feature, Verb, usage_error
+from bot.features.email_digest import send_to_list
 from bot.features.meetings import meeting_starts, next_meeting
 from bot.features.planners import planning_button, planning_invitation_section
 from bot.messages import OutMessage, Response
@@ -102,7 +103,9 @@ def preview(cmd: PreviewNewsletter, ctx: Context) -> Response:
 
 def post(cmd: PostNewsletter, ctx: Context) -> Response:
     local_day = cmd.occurrence.astimezone(ctx.settings.zone).date().isoformat()
-    ctx.post(f"newsletter:{ctx.community_id}:{local_day}", newsletter_message(ctx))
+    key, message = f"newsletter:{ctx.community_id}:{local_day}", newsletter_message(ctx)
+    ctx.post(key, message, tell=True)
+    send_to_list(ctx, key, message)
     return Response()
 
 

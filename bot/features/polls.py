@@ -281,7 +281,11 @@ def _create(
     assert poll.id is not None
     for number, (label, problem_id) in enumerate(zip(labels, problem_ids, strict=True), 1):
         session.add(PollOption(poll_id=poll.id, number=number, label=label, problem_id=problem_id))
-    ctx.post(f"poll:{poll.id}:post", rules.poll_message(poll, labels, ctx.community.timezone))
+    ctx.post(
+        f"poll:{poll.id}:post",
+        rules.poll_message(poll, labels, ctx.community.timezone),
+        tell=True,
+    )
     return poll
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.storage import (
     tables,
+    tables_contact,
     tables_momentum,
     tables_polls,
     tables_stories,
@@ -13,6 +14,7 @@ from bot.storage import (
 
 __all__ = [
     "tables",
+    "tables_contact",
     "tables_momentum",
     "tables_polls",
     "tables_stories",

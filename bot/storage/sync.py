@@ -40,7 +40,9 @@ def sync_communities(session: Session, settings: Settings, now: datetime) -> Non
         session.flush()
         assert community.id is not None
         _sync_meetings(session, community.id, community_settings, now)
-        if community.closed_at is None:  # a closed community's members are gone for good
+        # A closed community's members are gone for good; an email-only community's
+        # conveners and keepers are addresses, invited at start-up (bot.features.email_members).
+        if community.closed_at is None and community.platform != "email":
             _sync_roles(session, community.id, community_settings, now)
     session.commit()
 
