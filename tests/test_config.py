@@ -117,7 +117,7 @@ CASES = [
     ),
     pytest.param(
         COMMUNITY.replace('channel = "wound-care"', 'channel = "wound-care"\nplatform = "teams"'),
-        "communities[0].platform: Input should be 'console', 'slack' or 'discord'",
+        "communities[0].platform: Input should be 'console', 'slack', 'discord' or 'email'",
         id="platform",
     ),
     pytest.param(

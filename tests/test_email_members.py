@@ -65,9 +65,7 @@ async def test_a_convener_invites_and_only_the_invitation_goes_until_confirmed(
     assert all("ana" not in d.text.lower() for d in platform.sent)  # no address in the channel
 
 
-async def test_confirming_sends_the_welcome_with_the_norms_then_private_messages(
-    app, mail, person
-):
+async def test_confirming_sends_the_welcome_with_the_norms_then_private_messages(app, mail, person):
     cora = person(app, "Cora")
     cora.cop("invite ana@example.org Ana")
     ana = invited_id(app, "ana@example.org")
@@ -206,3 +204,23 @@ def test_email_communities_need_an_email_section_and_addresses():
         make_settings(community(invite=["nobody"]), email=EMAIL_SECTION)
     with pytest.raises(ConfigError, match="COPBOT_SMTP_PASSWORD"):
         make_settings(email=EMAIL_SECTION | {"smtp_password": "hunter2"})
+
+
+async def test_channel_posts_arrive_gathered_once_a_day_or_on_mondays(app, mail, person, clock):
+    cora = person(app, "Cora")
+    cora.cop("invite ana@example.org Ana")
+    cora.cop("invite bo@example.org Bo")
+    ana, bo = invited_id(app, "ana@example.org"), invited_id(app, "bo@example.org")
+    press(app, ana, "email.confirm")
+    press(app, bo, "email.confirm")
+    press_text(app, ana, "digest day")
+    cora.cop("checkin open")
+    cora.cop("checkin close")  # the summary: a channel post, gathered
+    await app.advance(START + timedelta(days=1, hours=1))  # Wed 07:00 has passed
+    gathered = [d for d in mail.dms() if d.key.startswith("email-digest:")]
+    assert [d.target for d in gathered] == [f"member:{ana}"]
+    assert "the last day" in (gathered[0].message.title or "")
+    await app.advance(START + timedelta(days=6, hours=1))  # Monday 07:00
+    weekly = [d for d in mail.dms(f"member:{bo}") if d.key.startswith("email-digest:")]
+    assert len(weekly) == 1 and "the last week" in (weekly[0].message.title or "")
+    assert len([d for d in mail.dms(f"member:{ana}") if d.key.startswith("email-digest:")]) == 1
