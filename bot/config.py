@@ -389,6 +389,7 @@ class Settings(_Strict):
     slack_signing_secret: SecretStr | None = None
     slack_api_url: str | None = None
     discord_bot_token: SecretStr | None = None
+    discord_api_url: str | None = None
 
     @field_validator("communities")
     @classmethod
@@ -436,6 +437,7 @@ ENVIRONMENT = {
     "SLACK_SIGNING_SECRET": "slack_signing_secret",
     "SLACK_API_URL": "slack_api_url",
     "DISCORD_BOT_TOKEN": "discord_bot_token",
+    "DISCORD_API_URL": "discord_api_url",
 }
 SECRET_FIELDS = {
     "secret_key",

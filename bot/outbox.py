@@ -111,7 +111,7 @@ class Dispatcher:
         """Send everything due now; returns how many messages were delivered."""
         delivered = 0
         while True:
-            rows = self._claim()
+            rows = await asyncio.to_thread(self._claim)
             if not rows:
                 return delivered
             delivered += await self._send_all(rows)

@@ -1,8 +1,9 @@
 """The Discord adapter: copbot in a Discord server, on discord.py, no privileged intents.
 
 `make_adapter(settings, args)` is what `copbot run` calls (adapters.registry). Settings:
-DISCORD_BOT_TOKEN (required); DISCORD_GUILD_ID or `copbot run --guild-id` registers /cop on
-that one server at once (development), otherwise everywhere (production).
+DISCORD_BOT_TOKEN (required); DISCORD_API_URL (another API base, e.g. a test fake);
+DISCORD_GUILD_ID or `copbot run --guild-id` registers /cop on that one server at once
+(development), otherwise everywhere (production).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def make_adapter(settings: Settings, args: argparse.Namespace) -> DiscordAdapter
         reveal(settings.discord_bot_token) or "",
         guild_id=int(raw) if raw else None,
         workers=workers,
+        api_url=settings.discord_api_url,
     )
 
 

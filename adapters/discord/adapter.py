@@ -19,6 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import discord
+import discord.gateway
+import discord.http
+import yarl
 from discord import app_commands
 
 from adapters.runtime import AdapterFatal
@@ -154,8 +157,11 @@ class DiscordAdapter:
         ack_budget: float = ACK_BUDGET,
         workers: int = 1,
         client_options: dict[str, Any] | None = None,
+        api_url: str | None = None,
     ) -> None:
         self._token = token
+        #: Another base URL for Discord's REST API (a proxy, or a test fake).
+        self.api_url = api_url.rstrip("/") if api_url else None
         self.guild_id = guild_id
         self.ack_budget = ack_budget
         self._executor = ThreadPoolExecutor(
@@ -175,6 +181,7 @@ class DiscordAdapter:
         self.fatal_reason = ""
         self._stopping = False
         self._online = False
+        self._lost = False  # the connection dropped and has not come back yet
 
     @property
     def connected(self) -> bool:
@@ -193,7 +200,12 @@ class DiscordAdapter:
         """Log in (syncing /cop), connect to the gateway, return once the session is up."""
         self._app = app
         self.client = CopClient(self, **self._client_options)
+        if self.api_url:
+            discord.http.Route.BASE = self.api_url  # discord.py reads it for every request
         await self.client.login(self._token)
+        if self.api_url:
+            found = await self.client.http.request(discord.http.Route("GET", "/gateway"))
+            discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(found["url"])
         self.logged_in.set()
         connected = self.client.wait_for("connect")
         self._task = asyncio.create_task(self.client.connect(reconnect=True), name="copbot-discord")
@@ -227,12 +239,13 @@ class DiscordAdapter:
     def disconnected(self) -> None:
         self._online = False
         if not self._stopping:
+            self._lost = True
             log.error("lost the connection to the Discord gateway; reconnecting")
 
     def reconnected(self) -> None:
-        if not self._online and not self._stopping:
+        if self._lost and not self._stopping:
             log.warning("reconnected to the Discord gateway")
-        self._online = True
+        self._online, self._lost = True, False
 
     async def stop(self) -> None:
         """Disconnect."""

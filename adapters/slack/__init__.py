@@ -28,9 +28,8 @@ def make_adapter(settings: Settings, args: argparse.Namespace) -> SlackAdapter:
             "Slack over HTTP needs SLACK_SIGNING_SECRET in the environment "
             "(or set SLACK_APP_TOKEN to use Socket Mode, which needs no public URL)"
         )
-    return SlackAdapter(
-        settings, mode="http", http_port=http_port or DEFAULT_HTTP_PORT, core_threads=threads
-    )
+    port = DEFAULT_HTTP_PORT if http_port is None else http_port  # 0: any free port
+    return SlackAdapter(settings, mode="http", http_port=port, core_threads=threads)
 
 
 __all__ = [
