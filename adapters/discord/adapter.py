@@ -15,7 +15,9 @@ import contextlib
 import logging
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import discord
@@ -39,6 +41,10 @@ log = logging.getLogger(__name__)
 #: Discord wants a first answer within 3 s of sending the interaction; this long after it
 #: was created (its id carries the time), the interaction is deferred.
 ACK_BUDGET = 2.0
+#: An interaction whose work has not even started this long after its creation (it waits
+#: behind others for a worker) is deferred then, not at ACK_BUDGET: when many people press
+#: at once, their deferrals are spread out instead of all going out in the last moment.
+START_BUDGET = 1.0
 #: Gateway close codes after which reconnecting cannot help (a bad token, bad intents…).
 FATAL_CLOSES = {
     4004: "the bot token was refused",
@@ -57,6 +63,12 @@ DONE = "Done."
 def normalise(text: str) -> str:
     """Discord's legacy nickname mentions <@!123> become <@123>, as the core expects."""
     return LEGACY_MENTION.sub(r"<@\1>", text)
+
+
+def _set_from_thread(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+    """Set `event` (of `loop`) from a worker thread; nothing if the loop has closed."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(event.set)
 
 
 def actor_of(interaction: discord.Interaction) -> Actor:
@@ -302,14 +314,38 @@ class DiscordAdapter:
             if not self._busy:
                 self._idle.set()
 
-    def time_left(self, interaction: discord.Interaction) -> float:
-        """Seconds left of the acknowledgement budget, counted from when Discord created the
-        interaction (its id's timestamp), not from when this handler started."""
+    def time_left(self, interaction: discord.Interaction, budget: float | None = None) -> float:
+        """Seconds left of the acknowledgement budget (or `budget`), counted from when
+        Discord created the interaction (its id's timestamp), not from when this handler
+        started."""
         age = time.time() - interaction.created_at.timestamp()
-        return max(0.0, self.ack_budget - max(0.0, age))
+        allowed = self.ack_budget if budget is None else min(budget, self.ack_budget)
+        return max(0.0, allowed - max(0.0, age))
 
-    def _handle(self, inbound: Inbound) -> tuple[Response, list[notices.Held]]:
+    async def _in_time(
+        self, interaction: discord.Interaction, work: asyncio.Future[Any], started: asyncio.Event
+    ) -> bool:
+        """Wait for `work` while it can still be the first answer: True if it is done in
+        time; False (defer now) once the budget is spent, or sooner if the work has not
+        started within START_BUDGET."""
+        try:
+            waiting = asyncio.ensure_future(started.wait())
+            try:
+                await asyncio.wait_for(
+                    asyncio.shield(waiting), self.time_left(interaction, START_BUDGET)
+                )
+            finally:
+                waiting.cancel()
+            await asyncio.wait_for(asyncio.shield(work), self.time_left(interaction))
+        except TimeoutError:
+            return False
+        return True
+
+    def _handle(
+        self, inbound: Inbound, started: Callable[[], None] = lambda: None
+    ) -> tuple[Response, list[notices.Held]]:
         """In a worker thread: the core's answer, and the person's held messages."""
+        started()
         app = self.app
         response = app.bus.handle(inbound)
         held: list[notices.Held] = []
@@ -319,16 +355,14 @@ class DiscordAdapter:
 
     async def _respond(self, interaction: discord.Interaction, inbound: Inbound) -> None:
         loop = asyncio.get_running_loop()
-        work = loop.run_in_executor(self._executor, self._handle, inbound)
-        deferred = False
-        try:
-            response, held = await asyncio.wait_for(
-                asyncio.shield(work), self.time_left(interaction)
-            )
-        except TimeoutError:
+        started = asyncio.Event()
+        work = loop.run_in_executor(
+            self._executor, self._handle, inbound, partial(_set_from_thread, loop, started)
+        )
+        deferred = not await self._in_time(interaction, work, started)
+        if deferred:
             await interaction.response.defer(ephemeral=True, thinking=True)
-            deferred = True
-            response, held = await work
+        response, held = await work
         self.app.dispatcher.wake()
 
         messages: list[OutMessage] = []
