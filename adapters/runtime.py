@@ -14,6 +14,7 @@ import signal
 from collections.abc import Sequence
 from typing import Protocol
 
+from adapters.web import make_web_page
 from bot.bootstrap import App, build_app
 from bot.config import Settings
 from bot.ports import ChatPlatform
@@ -55,8 +56,17 @@ async def serve(
     scheduler = JobScheduler(app)
     dispatcher = asyncio.create_task(app.dispatcher.run_forever(), name="copbot-dispatcher")
     started: list[Adapter] = []
+    page = make_web_page(app)
     try:
         scheduler.start()
+        if page is not None and settings.web is not None:
+            await page.start(settings.web.host, settings.web.port)
+            log.warning(
+                "copbot is serving the web page on %s:%s (%s)",
+                settings.web.host,
+                page.port,
+                settings.web.base_url,
+            )
         for adapter in adapters:
             await adapter.start(app)
             started.append(adapter)
@@ -66,6 +76,9 @@ async def serve(
         for adapter in reversed(started):
             with contextlib.suppress(Exception):
                 await adapter.stop()
+        if page is not None:
+            with contextlib.suppress(Exception):
+                await page.stop()
         scheduler.shutdown()
         dispatcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):

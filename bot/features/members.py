@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import col, select
@@ -13,7 +14,7 @@ from bot.context import Context
 from bot.domain import checkins as rules
 from bot.domain import when
 from bot.domain.text import short
-from bot.errors import UserError
+from bot.errors import FieldError, UserError
 from bot.features.base import Feature, Verb, mention, usage_error
 from bot.features.mydata import audit
 from bot.messages import OutMessage, Response, Section, say
@@ -141,6 +142,21 @@ def _parse_me(rest: str, _settings: CommunitySettings) -> c.Command:
     raise usage_error(ME)
 
 
+def _settings_form(_metadata: str, values: Mapping[str, str]) -> c.Command:
+    """Your settings in one form (the web page): timezone, quiet hours ('off' or
+    'HH:MM-HH:MM'), check-in reminders ('on' or 'off'). A field left out stays as it is."""
+    reminders = values.get("reminders")
+    if reminders not in (None, "on", "off"):
+        raise FieldError("Please choose whether check-in reminders are on or off.", "reminders")
+    timezone = values.get("timezone")
+    quiet = values.get("quiet")
+    return c.UpdateProfile(
+        timezone=timezone.strip() if timezone is not None else None,
+        quiet_hours=quiet.strip() if quiet is not None else None,
+        muted=None if reminders is None else reminders == "off",
+    )
+
+
 def _parse_role(rest: str, _settings: CommunitySettings) -> c.Command:
     if not rest:
         return c.ShowRoles()
@@ -174,6 +190,7 @@ ROLE = Verb(
 FEATURE = Feature(
     name="members",
     verbs=(ME, ROLE),
+    forms={"me.settings": _settings_form},
     handlers={
         c.ShowProfile: show_profile,
         c.UpdateProfile: update_profile,

@@ -22,7 +22,7 @@ from bot.context import Context
 from bot.domain import wins as rules
 from bot.domain.checkins import local_time
 from bot.domain.text import clean_text, plural_of, read_number
-from bot.errors import UserError
+from bot.errors import FieldError, UserError
 from bot.features.base import ButtonParser, Feature, Verb, mention, split_id, usage_error
 from bot.features.guard import guard_text
 from bot.messages import Button, Form, FormField, OutMessage, Response, Section, say
@@ -625,6 +625,16 @@ _BUTTONS: Mapping[str, ButtonParser] = {
 }
 
 
+def _share_form(_metadata: str, values: Mapping[str, str]) -> Command:
+    """The win form: its text, and (where the form asks) named or anonymously."""
+    share = values.get("share", "named")
+    if share not in ("named", "anonymous"):
+        raise FieldError(
+            "Please choose whether to share with your name or anonymously.", field="share"
+        )
+    return PostWin(text=values.get("text", ""), anonymous=share == "anonymous")
+
+
 def _reaction(value: str) -> Command:
     """'<author user id>:<message reference…>' from an adapter's 🎉 reaction."""
     author, _, ref = value.partition(":")
@@ -637,7 +647,7 @@ FEATURE = Feature(
     name="wins",
     verbs=(WIN, WINS),
     buttons=_BUTTONS,
-    forms={"win.share": lambda _metadata, values: PostWin(text=values.get("text", ""))},
+    forms={"win.share": _share_form},
     handlers={
         WinFromReaction: win_from_reaction,
         StartWinForm: start_win_form,
