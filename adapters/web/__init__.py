@@ -22,7 +22,7 @@ def current_epoch() -> EpochOf:
     """The core's query for a member's current link epoch. Without it (no contact routes in
     this copbot) every link counts as revoked: the page never admits what it can't check."""
     try:
-        module = importlib.import_module("bot.features.email_members")
+        module = importlib.import_module("bot.contact")
         return module.current_link_epoch  # type: ignore[no-any-return]
     except (ImportError, AttributeError):
         log.warning("the web page can't check links against contact routes: it admits none")
