@@ -339,7 +339,7 @@ async def test_a_reminder_held_by_quiet_hours_past_the_close_is_never_sent(
 
     await app.advance(START + timedelta(days=4))
 
-    assert [d.target for d in platform.dms()] == reminded
+    assert sorted(d.target for d in platform.dms()) == reminded  # sent concurrently: any order
     assert len(platform.titled("Our check-in has closed")) == 1
     assert "Every message has been delivered" in cora.says("undelivered")
 
