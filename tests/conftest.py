@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +33,13 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _skipped_postgres: list[str] = []
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
+
+# Child processes (`copbot run`, `python -m bot`) import this checkout's code, not whichever
+# checkout the virtual environment was installed from.
+_CHECKOUT = str(Path(__file__).resolve().parent.parent)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_CHECKOUT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+)
 
 
 @pytest.fixture(autouse=True)
