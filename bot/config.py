@@ -33,6 +33,7 @@ from bot.domain import when
 from bot.domain.identifiers import KINDS as IDENTIFIER_KINDS
 from bot.domain.identifiers import IdentifierKind
 from bot.domain.retention import parse_period
+from bot.domain.text import web_link
 
 Platform = Literal["console", "slack", "discord", "email"]
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
@@ -145,6 +146,17 @@ class MeetingSettings(_Strict):
     every: Duration | None = None
     length: Duration = "2 hours"
     remind_before: OptionalDuration = "2 days"
+    #: The joining link (video call or venue page) shown with every meeting.
+    link: str | None = None
+    #: Members see the names of who is going (conveners always do).
+    show_going: bool = True
+
+    @field_validator("link")
+    @classmethod
+    def _link(cls, value: str | None) -> str | None:
+        if value is not None and not web_link(value):
+            raise ValueError("the joining link must start with https:// (or http://)")
+        return value
 
     @field_validator("dates")
     @classmethod

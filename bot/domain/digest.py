@@ -66,6 +66,8 @@ class Digest:
     polls: tuple[str, ...] = ()
     next_meeting: datetime | None = None
     next_topic: str | None = None
+    #: (meeting start, number who said they were going), oldest first; the next one last.
+    going: tuple[tuple[datetime, int], ...] = ()
 
     def figures(self) -> dict[str, object]:
         """The digest's figures as plain JSON values (the export carries the same)."""
@@ -215,6 +217,8 @@ def digest_message(
         else "None planned yet."
     )
     sections.append(Section(heading=f"Next {words.meeting}", text=meeting))
+    if digest.going:
+        sections.append(_going(digest, words, timezone))
     return OutMessage(
         title=f"Keeper's digest for {community}: {digest.label}",
         sections=tuple(sections),
@@ -235,6 +239,21 @@ def _participation(d: Digest) -> Section:
         heading="Who took part",
         text=f"{text}\nLast {len(d.weekly)} weeks: {sparkline(d.weekly)} "
         f"({' · '.join(map(str, d.weekly))})",
+    )
+
+
+def _going(d: Digest, words: Words, timezone: str) -> Section:
+    """Attendance intentions per meeting: never mixed with taking part."""
+    zone = ZoneInfo(timezone)
+    parts = [
+        f"{starts_at.astimezone(zone).strftime('%a %-d %b')}: {going} going"
+        + (" so far" if starts_at > d.end else "")
+        for starts_at, going in d.going
+    ]
+    return Section(
+        heading="Said they were coming",
+        text=f'{" · ".join(parts)}. Answers to "are you coming?" for each '
+        f"{words.meeting}: saying so is not counted as taking part.",
     )
 
 

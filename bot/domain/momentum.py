@@ -261,11 +261,16 @@ def meeting_reminder(
     challenges: Sequence[str],
     words: Words,
     timezone: str,
+    *,
+    link: str | None = None,
 ) -> OutMessage:
-    """Two days before a meeting: when, the topic, and the challenges still open."""
+    """Two days before a meeting: when, the topic, the joining link, and the challenges
+    still open."""
     sections = [Section(text=f"We meet on {local_time(starts_at, timezone)}.")]
     if topic:
         sections.append(Section(heading="Topic", text=topic))
+    if link:
+        sections.append(Section(heading="Joining link", text=link))
     if challenges:
         sections.append(
             Section(

@@ -92,3 +92,13 @@ def plural(count: int, noun: str, many: str | None = None) -> str:
     """'1 member', '3 members', '2 successes': a number with its noun in agreement
     (`many` when the plural is irregular)."""
     return f"{count} {noun if count == 1 else many or plural_of(noun)}"
+
+
+#: A joining link: http(s), a host, no spaces or control characters, at most 500 characters.
+_WEB_LINK = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:[/?#][^\s<>\"]*)?", re.ASCII)
+
+
+def web_link(text: str) -> bool:
+    """Whether `text` is a link copbot can show as a joining link (http or https only, so no
+    `javascript:` or `file:` link ever reaches a button or a calendar)."""
+    return len(text) <= 500 and _WEB_LINK.fullmatch(text) is not None

@@ -349,6 +349,18 @@ def _polls(session: Session, community_id: int, now: datetime, start: datetime) 
     return [status.text for status in poll_status(session, community_id, now, recent)]
 
 
+def _going(
+    session: Session, community_id: int, end: datetime, upcoming: datetime | None
+) -> list[tuple[datetime, int]]:
+    """Going per meeting over the chart's weeks, up to and including the next meeting."""
+    try:
+        from bot.features.rsvp import going_trend
+    except ImportError:  # answers not installed
+        return []
+    until = max(end, upcoming) + timedelta(seconds=1) if upcoming else end
+    return going_trend(session, community_id, end - timedelta(weeks=rules.CHART_WEEKS), until)
+
+
 def build_digest(
     session: Session,
     community_id: int,
@@ -396,6 +408,7 @@ def build_digest(
         polls=tuple(_polls(session, community_id, now, start)),
         next_meeting=upcoming.starts_at if upcoming else None,
         next_topic=upcoming.topic if upcoming else None,
+        going=tuple(_going(session, community_id, end, upcoming.starts_at if upcoming else None)),
     )
 
 

@@ -21,6 +21,7 @@ from bot.domain.checkins import local_time
 from bot.domain.text import clean_text, plural_of, read_number
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
+from bot.features.rsvp import CalendarFile, ShowComing, answers, buttons, carry_answers, counts_text
 from bot.messages import OutMessage, Response, Section, say
 from bot.scheduling import JobSpec, at
 from bot.storage.tables import CheckIn, CheckInReply, Community, Meeting
@@ -156,12 +157,29 @@ def _place(ctx: Context, starts_at: datetime, topic: str | None) -> Meeting:
     return meeting
 
 
-def _announce(ctx: Context, key: str, title: str, meeting: Meeting | None, *extra: str) -> None:
+def _announce(
+    ctx: Context,
+    key: str,
+    title: str,
+    meeting: Meeting,
+    *extra: str,
+    cancelled: bool = False,
+) -> None:
+    """A channel post about `meeting`, with Going / Maybe / Can't make it and a calendar
+    file (only the calendar file, to take it out, when it is cancelled)."""
     sections = [Section(text=line) for line in extra]
-    if meeting is not None and meeting.topic:
+    if not cancelled and meeting.topic:
         sections.append(Section(heading="Topic", text=meeting.topic))
+    if not cancelled and ctx.settings.meetings.link:
+        sections.append(Section(heading="Joining link", text=ctx.settings.meetings.link))
     sections.append(Section(text=f"Times are {ctx.community.timezone} time."))
-    ctx.post(key, OutMessage(title=title, sections=tuple(sections)))
+    offered = buttons(f"m{meeting.id}")
+    ctx.post(
+        key,
+        OutMessage(
+            title=title, sections=tuple(sections), buttons=offered[-1:] if cancelled else offered
+        ),
+    )
 
 
 def list_meetings(cmd: ListMeetings, ctx: Context) -> Response:
@@ -180,15 +198,23 @@ def list_meetings(cmd: ListMeetings, ctx: Context) -> Response:
     ).all()
     if not upcoming:
         return Response(message=say(f"No {plural_of(words.meeting)} in the calendar yet."))
+    member = ctx.require_member()
+    counts = answers(ctx.uow.session, "meeting", [m.id for m in upcoming if m.id is not None])
     items = tuple(
         f"#{m.id} {local_time(m.starts_at, ctx.community.timezone)}"
         + (f" — {m.topic}" if m.topic else "")
+        + " ("
+        + (counts_text(counts[m.id]) if member.is_convener else f"{counts[m.id]['going']} going")
+        + ")"
         for m in upcoming
+        if m.id is not None
     )
     return Response(
         message=OutMessage(
             title=f"Our {plural_of(words.meeting)} ahead ({ctx.community.timezone} time)",
             sections=(Section(items=items),),
+            footer="Say if you're coming: /cop rsvp <number> going|maybe|no · "
+            "who's coming: /cop meeting who <number> · /cop meeting calendar <number>",
         )
     )
 
@@ -218,13 +244,19 @@ def move_meeting(cmd: MoveMeeting, ctx: Context) -> Response:
     ctx.uow.session.add(old)
     ctx.uow.session.flush()
     new = _place(ctx, starts_at, old.topic)
+    # The same calendar entry, one change later; the answers go with it.
+    new.uid, new.sequence = old.uid, old.sequence + 1
+    ctx.uow.session.add(new)
+    assert old.id is not None and new.id is not None
+    carry_answers(ctx.uow.session, old.id, new.id)
     zone = ctx.community.timezone
     _announce(
         ctx,
         f"meeting:{new.id}:moved:{ctx.clock.now().isoformat()}",
         f"Our {words.meeting} has moved to {local_time(starts_at, zone)}",
         new,
-        f"It was planned for {local_time(old.starts_at, zone)}.",
+        f"It was planned for {local_time(old.starts_at, zone)}. If that changes your plans, "
+        "please update your answer.",
     )
     return Response(
         message=say(f"Moved to {local_time(starts_at, zone)}; it is now {words.meeting} #{new.id}.")
@@ -236,13 +268,16 @@ def cancel_meeting(cmd: CancelMeeting, ctx: Context) -> Response:
     ctx.require_convener(f"cancel {plural_of(words.meeting)}")
     meeting = _meeting(ctx, cmd.meeting_id)
     meeting.cancelled = True
+    meeting.sequence += 1
     ctx.uow.session.add(meeting)
     when_text = local_time(meeting.starts_at, ctx.community.timezone)
     _announce(
         ctx,
         f"meeting:{meeting.id}:cancelled:{ctx.clock.now().isoformat()}",
         f"Our {words.meeting} on {when_text} is cancelled",
-        None,
+        meeting,
+        "If you added it to your calendar, this file takes it out.",
+        cancelled=True,
     )
     return Response(message=say(f"{words.meeting.capitalize()} #{meeting.id} is cancelled."))
 
@@ -275,7 +310,8 @@ def remind_meeting(cmd: RemindMeeting, ctx: Context) -> Response:
         open_challenges(ctx.uow.session, ctx.community_id),
         ctx.settings.words,
         ctx.community.timezone,
-    )
+        link=ctx.settings.meetings.link,
+    ).model_copy(update={"buttons": buttons(f"m{meeting.id}")})
     ctx.post(
         f"meeting:{meeting.id}:remind:{meeting.starts_at.isoformat()}",
         message,
@@ -308,6 +344,10 @@ def _parse(rest: str, _settings: CommunitySettings) -> c.Command:
         return CancelMeeting(_number(first))
     if action == "topic" and after.strip():
         return SetMeetingTopic(_number(first), after.strip())
+    if action in ("who", "coming") and first and not after.strip():
+        return ShowComing("meeting", _number(first))
+    if action == "calendar" and first and not after.strip():
+        return CalendarFile("meeting", _number(first))
     raise usage_error(MEETING)
 
 
@@ -346,8 +386,8 @@ MEETING = Verb(
     _parse,
     usage="/cop meeting list · /cop meeting next <date time> [topic] · "
     "/cop meeting move <id> <date time> · /cop meeting cancel <id> · "
-    "/cop meeting topic <id> <text>",
-    help="the meetings ahead",
+    "/cop meeting topic <id> <text> · /cop meeting who <id> · /cop meeting calendar <id>",
+    help="the meetings ahead, who's coming, and a calendar file",
     convener_help="set, move or cancel a meeting, or set its topic "
     "(/cop meeting next 2026-12-03 14:00 Caseloads)",
     aliases=("meetings",),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.storage import (
     tables,
     tables_contact,
+    tables_meetings,
     tables_momentum,
     tables_polls,
     tables_stories,
@@ -15,6 +16,7 @@ from bot.storage import (
 __all__ = [
     "tables",
     "tables_contact",
+    "tables_meetings",
     "tables_momentum",
     "tables_polls",
     "tables_stories",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -62,6 +63,10 @@ class Meeting(SQLModel, table=True):
     starts_at: datetime
     topic: str | None = Field(default=None, max_length=300)
     cancelled: bool = False
+    #: The calendar identity (RFC 5545 UID): kept when the meeting moves (a move makes a new
+    #: row), with `sequence` one higher for every change a calendar must take in.
+    uid: str = Field(default_factory=lambda: uuid4().hex, max_length=64)
+    sequence: int = 0
 
 
 class CheckIn(SQLModel, table=True):
