@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.features import (
     admin,
+    catchup,
     checkins,
     closing,
     digest,
@@ -42,6 +43,7 @@ FEATURES: tuple[Feature, ...] = (
     problems.FEATURE,
     polls.FEATURE,
     meetings.FEATURE,
+    catchup.FEATURE,
     events.FEATURE,
     rsvp.FEATURE,
     nudges.FEATURE,

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlmodel import col, select
-
 from bot import commands as c
 from bot.config import CommunitySettings
 from bot.context import Context
@@ -15,9 +13,11 @@ from bot.domain.checkins import local_time
 from bot.domain.text import clean_text, plural_of, read_number
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
+from bot.features.catchup import catch_up_sections
+from bot.features.meetings import next_meeting
 from bot.features.mydata import audit
 from bot.messages import Button, OutMessage, Response, Section
-from bot.storage.tables import Meeting, Member
+from bot.storage.tables import Member
 from bot.storage.tables_trust import CommunityNorms
 
 MAX_NORMS = 20
@@ -139,22 +139,18 @@ def welcome_message(ctx: Context, member: Member) -> OutMessage:
         "A community of practice: people who share a concern, and learn from each other's "
         "successes, challenges and know-how."
     )
-    next_meeting = ctx.uow.session.exec(
-        select(Meeting.starts_at)
-        .where(
-            Meeting.community_id == ctx.community_id,
-            col(Meeting.cancelled).is_(False),
-            col(Meeting.starts_at) > ctx.clock.now(),
-        )
-        .order_by(col(Meeting.starts_at))
-    ).first()
+    upcoming = next_meeting(ctx.uow.session, ctx.community_id, ctx.clock.now())
     when = (
-        f"Our next {words.meeting} is on {local_time(next_meeting, member.timezone)} "
-        f"({member.timezone} time)."
-        if next_meeting is not None
+        f"Our next {words.meeting} is on {local_time(upcoming.starts_at, member.timezone)} "
+        f"({member.timezone} time)." + (f" Topic: {upcoming.topic}." if upcoming.topic else "")
+        if upcoming is not None
         else f"The next {words.meeting} has no date yet: I'll let everyone know."
     )
     quiet = f"{member.quiet_start}–{member.quiet_end}"
+    # Joining after the community has started: what happened lately comes with the welcome.
+    history, votes = catch_up_sections(ctx, member, with_next_meeting=False)
+    if history:
+        history.insert(0, Section(heading="Catching up", text="What has happened lately here."))
     return OutMessage(
         title=f"Welcome to {name}!",
         sections=(
@@ -178,10 +174,12 @@ def welcome_message(ctx: Context, member: Member) -> OutMessage:
                 f"{member.timezone}). Change them with /cop me timezone Europe/London and "
                 "/cop me quiet 21:00-07:00 (or /cop me quiet off).",
             ),
+            *history,
         ),
         buttons=(
             Button(label="What can I do here?", action="welcome.help", style="primary"),
             Button(label="I'd like to help plan", action="plan.volunteer"),
+            *votes,
         ),
         footer="Re-read our norms any time with /cop norms. /cop mydata shows what I hold "
         "about you; /cop forget-me erases it.",
