@@ -8,7 +8,7 @@ import importlib
 from adapters.runtime import Adapter
 from bot.config import Settings
 
-MODULES = {"slack": "adapters.slack", "discord": "adapters.discord"}
+MODULES = {"slack": "adapters.slack", "discord": "adapters.discord", "email": "adapters.email"}
 
 
 class AdapterUnavailable(Exception):

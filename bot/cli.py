@@ -238,13 +238,15 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    tokens = settings.platforms_with_tokens()
+    tokens = settings.platforms_with_tokens() | {"email"}  # email's secrets are optional
     needing = sorted({c.platform for c in settings.communities} - {"console"})
     if getattr(args, "platform", None):
         if args.platform not in needing:
             print(f"copbot: no community in the settings is on {args.platform}.", file=sys.stderr)
             return 2
         needing = [args.platform]
+    if needing and settings.email is not None and "email" not in needing:
+        needing.append("email")  # members of chat communities reached by email
     missing = [p for p in needing if p not in tokens]
     if missing:
         variables = {"slack": "SLACK_BOT_TOKEN", "discord": "DISCORD_BOT_TOKEN"}

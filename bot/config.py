@@ -427,6 +427,11 @@ class Settings(_Strict):
                 f"{', '.join(emailing)} reach members by email: add an [email] section "
                 "(smtp_host, from_address)"
             )
+        if self.email is not None and self.web is None:
+            raise ValueError(
+                "the [email] section needs a [web] section (base_url): every email links to "
+                "the member's own page, to answer, change settings or unsubscribe"
+            )
         return self
 
     def platforms_with_tokens(self) -> set[str]:

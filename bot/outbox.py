@@ -12,7 +12,6 @@ import contextlib
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, or_, update
@@ -60,7 +59,7 @@ class Dispatcher:
         self,
         engine: Engine,
         clock: Clock,
-        platforms: Mapping[str, ChatPlatform],
+        platforms: dict[str, ChatPlatform],
         *,
         max_attempts: int = 5,
         first_retry: timedelta = timedelta(seconds=30),
@@ -86,6 +85,12 @@ class Dispatcher:
             for name, platform in platforms.items()
             if (limit := getattr(platform, "rate_limit", None))
         }
+
+    def add_platform(self, platform: ChatPlatform) -> None:
+        """Deliver to `platform` too (paced at its declared rate limit, if any)."""
+        self._platforms[platform.name] = platform
+        if limit := getattr(platform, "rate_limit", None):
+            self._pacers[platform.name] = Pacer(*limit)
 
     def wake(self) -> None:
         """Ask the background loop to look for work now (safe from any thread)."""

@@ -16,6 +16,7 @@ from tests.conftest import START, community, make_settings
 from tests.fakes import FakePlatform
 
 EMAIL_SECTION = {"smtp_host": "127.0.0.1", "from_address": "copbot@example.org"}
+EMAILING = {"email": EMAIL_SECTION, "web": {"base_url": "http://127.0.0.1:8080"}}
 
 
 @pytest.fixture
@@ -26,7 +27,7 @@ def mail() -> FakePlatform:
 @pytest.fixture
 def app(make_app, mail, platform):
     settings = make_settings(
-        community(welcome={"enabled": True}, quiet_hours="22:00-07:00"), email=EMAIL_SECTION
+        community(welcome={"enabled": True}, quiet_hours="22:00-07:00"), **EMAILING
     )
     built = make_app(settings)
     built.dispatcher._platforms["email"] = mail  # the email platform beside the console
@@ -172,7 +173,7 @@ async def test_the_settings_invite_list_is_invited_once_across_restarts(make_app
         invite=["ana@example.org", "ben@example.org"],
     )
     del carers["channel"]
-    settings = make_settings(carers, email=EMAIL_SECTION)
+    settings = make_settings(carers, **EMAILING)
     assert settings.communities[0].channel == "carers"  # an email-only community needs none
     for _ in range(2):  # a restart invites nobody twice
         app = make_app(settings)
@@ -199,9 +200,9 @@ def test_email_communities_need_an_email_section_and_addresses():
     with pytest.raises(ConfigError, match=r"\[email\] section"):
         make_settings(community(name="carers", platform="email", **plain))
     with pytest.raises(ConfigError, match="conveners and keepers are email addresses"):
-        make_settings(community(name="carers", platform="email"), email=EMAIL_SECTION)
+        make_settings(community(name="carers", platform="email"), **EMAILING)
     with pytest.raises(ConfigError, match="not an email address"):
-        make_settings(community(invite=["nobody"]), email=EMAIL_SECTION)
+        make_settings(community(invite=["nobody"]), **EMAILING)
     with pytest.raises(ConfigError, match="COPBOT_SMTP_PASSWORD"):
         make_settings(email=EMAIL_SECTION | {"smtp_password": "hunter2"})
 
