@@ -133,7 +133,7 @@ def build_app(
     def uow_factory() -> UnitOfWork:
         return UnitOfWork(engine)
 
-    bus = Bus(uow_factory, clock, secret, Router(FEATURES))
+    bus = Bus(uow_factory, clock, secret, Router(FEATURES), email=settings.email is not None)
     invite_configured(uow_factory, bus, clock, secret)
     timeline = Timeline(uow_factory, bus, clock)
     delivery = dict(platforms or {})

@@ -103,9 +103,17 @@ class Bus:
     """Entry point of the core for people (`handle`) and for jobs (`run_job`)."""
 
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, clock: Clock, secret: bytes, router: Router
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        secret: bytes,
+        router: Router,
+        *,
+        email: bool = False,
     ) -> None:
         self.router = router
+        #: Whether copbot can send email (the settings have an [email] section).
+        self.email = email
         self._uow_factory = uow_factory
         self._clock = clock
         self._secret = secret
@@ -143,7 +151,15 @@ class Bus:
                     member = self._new_member(uow, community, settings, inbound.actor)
                 elif member.first_seen_at is None:  # named in the settings file, first use
                     self._first_seen(uow, member, inbound.actor)
-                ctx = Context(uow, self._clock, self._secret, community, settings, member)
+                ctx = Context(
+                    uow,
+                    self._clock,
+                    self._secret,
+                    community,
+                    settings,
+                    member,
+                    can_email=self.email,
+                )
                 if new and not isinstance(command, c.Joined) and c.Joined in self.router.handlers:
                     self.router.handlers[c.Joined](c.Joined(), ctx)  # a first use is a join
                 response = self.router.handler(command)(command, ctx)
@@ -297,7 +313,14 @@ class Bus:
             return
         if community.closed_at is not None and not getattr(command, "after_close", False):
             return  # a closed community's jobs stop (bar erasing its data, later)
-        ctx = Context(uow, self._clock, self._secret, community, self.settings_of(community))
+        ctx = Context(
+            uow,
+            self._clock,
+            self._secret,
+            community,
+            self.settings_of(community),
+            can_email=self.email,
+        )
         self.router.handler(command)(command, ctx)
 
     # ---- settings --------------------------------------------------------------------

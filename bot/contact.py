@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlmodel import Session, col, select
 
 from bot.outbox import CANCELLED
@@ -97,6 +97,17 @@ def private_route(
     if email_only(member):
         return None
     return platform, member.platform_user_id
+
+
+def counted() -> ColumnElement[bool]:
+    """SQL condition on `Member`: not an invitee who has yet to confirm (those are not
+    members yet: they are left out of counts, digests and summaries)."""
+    waiting = (
+        select(ContactRoute.id)
+        .where(ContactRoute.member_id == Member.id, col(ContactRoute.verified_at).is_(None))
+        .correlate(Member)
+    )
+    return ~(col(Member.platform_user_id).startswith("member:") & waiting.exists())
 
 
 def cancel_queued(session: Session, member_id: int) -> int:

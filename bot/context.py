@@ -31,6 +31,8 @@ class Context:
     community: Community
     settings: CommunitySettings
     member: Member | None = None
+    #: copbot can send email (an [email] section): inviting by address makes sense.
+    can_email: bool = field(default=False, kw_only=True)
     _routes: dict[int, ContactRoute] | None = field(default=None, repr=False)
 
     @property

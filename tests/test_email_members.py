@@ -225,3 +225,28 @@ async def test_channel_posts_arrive_gathered_once_a_day_or_on_mondays(app, mail,
     weekly = [d for d in mail.dms(f"member:{bo}") if d.key.startswith("email-digest:")]
     assert len(weekly) == 1 and "the last week" in (weekly[0].message.title or "")
     assert len([d for d in mail.dms(f"member:{ana}") if d.key.startswith("email-digest:")]) == 1
+
+
+async def test_inviting_without_email_set_up_is_refused_and_changes_nothing(
+    make_app, person, engine
+):
+    app = make_app(make_settings(community()))  # no [email] section
+    answer = person(app, "Cora").says("invite ana@example.org Ana")
+    assert "can't send email yet" in answer and "nobody was invited" in answer
+    with Session(engine) as session:
+        assert session.exec(select(ContactRoute)).all() == []
+        assert session.exec(select(OutboxMessage)).all() == []
+        assert len(session.exec(select(Member)).all()) == 2  # Cora and Kit, from the settings
+
+
+async def test_invitees_count_as_members_only_once_they_confirm(app, person, clock):
+    cora, kit = person(app, "Cora"), person(app, "Kit")
+    kit.cop("help")
+    for name in ("ana", "bo", "cy"):
+        cora.cop(f"invite {name}@example.org {name.title()}")
+    clock.advance(timedelta(hours=1))
+    digest = kit.says("digest this-week")
+    assert "of 2 members took part" in digest  # Cora and Kit: not the three invited
+    assert "Ana" not in digest and "Bo" not in digest
+    press(app, invited_id(app, "ana@example.org"), "email.confirm")
+    assert "of 3 members took part" in kit.says("digest this-week")

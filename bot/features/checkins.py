@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam
 from sqlmodel import col, func, select
 
-from bot import anonymity
+from bot import anonymity, contact
 from bot import commands as c
 from bot.config import CheckinSettings, CommunitySettings
 from bot.context import Context
@@ -140,7 +140,9 @@ def _close(checkin: CheckIn, ctx: Context) -> None:
         if m.id is not None
     }
     member_count = session.exec(
-        select(func.count()).select_from(Member).where(Member.community_id == ctx.community_id)
+        select(func.count())
+        .select_from(Member)
+        .where(Member.community_id == ctx.community_id, contact.counted())
     ).one()
     message = rules.summary(checkin, replies, names, member_count, ctx.settings.words)
     ctx.post(f"checkin:{checkin.id}:summary", message)

@@ -36,6 +36,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, func, select
 
+from bot import contact
 from bot.commands import Command
 from bot.config import CommunitySettings
 from bot.context import Context
@@ -172,7 +173,7 @@ def member_spans(
     )
     rows = session.exec(
         select(Member, first, last)
-        .where(Member.community_id == community_id)
+        .where(Member.community_id == community_id, contact.counted())
         .order_by(col(Member.display_name), col(Member.id))
     ).all()
     return [(m, _aware(f), _aware(la)) for m, f, la in rows]

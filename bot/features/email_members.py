@@ -151,6 +151,11 @@ def invitation(ctx: Context, inviter: Member | None) -> OutMessage:
 
 def invite(cmd: InviteByEmail, ctx: Context) -> Response:
     convener = ctx.require_convener("invite people by email")
+    if not ctx.can_email:
+        raise UserError(
+            "copbot can't send email yet, so nobody was invited. Whoever runs copbot can "
+            "turn email on (an [email] section in the settings); then try again."
+        )
     address = contact.read_address(cmd.address)
     if address is None:
         raise UserError(
@@ -197,7 +202,9 @@ def invite_configured(uow_factory: UnitOfWorkFactory, bus: Bus, clock: Clock, se
         for community in communities:
             settings = bus.settings_of(community)
             if settings.invite or community.platform == contact.EMAIL:
-                invited += invite_from_settings(Context(uow, clock, secret, community, settings))
+                invited += invite_from_settings(
+                    Context(uow, clock, secret, community, settings, can_email=bus.email)
+                )
         uow.commit()
     return invited
 
