@@ -11,7 +11,7 @@ from adapters.console.platform import ButtonBoard, ConsolePlatform
 from adapters.console.workspace import ConsoleWorkspace
 from bot.bootstrap import build_app
 from bot.clock import ManualClock
-from tests.conftest import START, make_settings
+from tests.conftest import START, community, make_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -98,3 +98,57 @@ def test_copbot_run_without_tokens_opens_the_console(tmp_path):
         "No Slack or Discord tokens found: running the console workspace on SQLite"
     )
     assert "Time for our check-in" in result.stdout
+
+
+MAIL_SCRIPT = """\
+/as Cora
+/cop invite ana@example.org Ana
+/mail ana
+1
+/cop checkin open
+/mail Ana
+4
+We now phone every carer after discharge
+2
+/mail ana@example.org
+8
+/cop checkin close
+/cop checkin open
+/clock +3d
+/mail nobody
+/quit
+"""
+
+
+async def test_email_members_have_a_mailbox_in_the_console(sqlite_engine):
+    from adapters.console.mailbox import ConsoleMailbox
+
+    lines: list[str] = []
+    clock = ManualClock(START)
+    board = ButtonBoard()
+    platform = ConsolePlatform(lines.append, clock, "Europe/London", board)
+    mailbox = ConsoleMailbox(lines.append, clock, platform.stamp)
+    settings = make_settings(community(welcome={"enabled": True}))
+    app = build_app(
+        settings, {"console": platform, "email": mailbox}, clock=clock, engine=sqlite_engine
+    )
+    mailbox.bind(app.engine)
+    app.bus.email = True
+    workspace = ConsoleWorkspace(app, platform, board, write=lines.append, mailbox=mailbox)
+    await workspace.start()
+    await workspace.run(MAIL_SCRIPT.splitlines(), echo=True)
+    out = "\n".join(lines)
+    assert "email to Ana: Cora invited you to join wound-care  (/mail Ana to read it)" in out
+    assert "[1] Yes, I'd like to join wound-care" in out
+    assert "(the link 'Yes, I'd like to join wound-care' opens, as Ana)" in out
+    checkin_mail = out[out.index("> /mail Ana") :]
+    assert "Time for our check-in" in checkin_mail and "[4] Share a success" in checkin_mail
+    assert "(only Ana sees this, on the web page)" in out
+    assert "Your success is saved and will be shared anonymously" in out
+    assert "email to Ana: Welcome to wound-care!" in out
+    assert "(the link 'Unsubscribe' opens, as Ana)" in out and "You're unsubscribed" in out
+    after = out[out.index("You're unsubscribed") :]
+    assert "email to Ana" not in after  # nothing after unsubscribing
+    summary = out[out.index("Our check-in has closed") :]
+    assert "We now phone every carer after discharge" in summary
+    assert "(no emails for 'nobody' yet" in out

@@ -16,6 +16,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.storage.tables import AppSetting
 
+from .mailbox import ConsoleMailbox
 from .platform import FILES_DIR, ButtonBoard, ConsolePlatform
 from .workspace import ConsoleWorkspace, stdin_lines
 
@@ -62,7 +63,10 @@ async def run_console(settings: Settings) -> int:
     console = [c for c in settings.communities if c.platform == "console"]
     folder = files_dir(settings.database_url)
     platform = ConsolePlatform(print, clock, console[0].timezone, board, files_dir=folder)
-    app = build_app(settings, {"console": platform}, clock=clock)
+    mailbox = ConsoleMailbox(print, clock, platform.stamp)
+    app = build_app(settings, {"console": platform, "email": mailbox}, clock=clock)
+    mailbox.bind(app.engine)
+    app.bus.email = True  # the mailbox stands in for email: invite people to try it
 
     async def remember(moment: datetime) -> None:
         await asyncio.to_thread(save_clock, app.engine, moment)
@@ -71,7 +75,7 @@ async def run_console(settings: Settings) -> int:
         saved = await asyncio.to_thread(load_clock, app.engine)
         if saved is not None and saved > clock.now():
             clock.set(saved)
-        workspace = ConsoleWorkspace(app, platform, board, remember_clock=remember)
+        workspace = ConsoleWorkspace(app, platform, board, remember_clock=remember, mailbox=mailbox)
         workspace.greet()
         await workspace.start()
         await workspace.run(stdin_lines(), echo=not sys.stdin.isatty())

@@ -45,7 +45,11 @@ class ButtonBoard:
 
     def pressable(self, viewer: str) -> tuple[Button, ...]:
         """The buttons `viewer` would press by number: the latest message they saw."""
-        return max(self.channel, self.private.get(viewer, (0, ())), key=lambda e: e[0])[1]
+        return self.latest(viewer)[1]
+
+    def latest(self, viewer: str) -> tuple[int, tuple[Button, ...]]:
+        """(its number, its buttons): the latest message with buttons `viewer` saw."""
+        return max(self.channel, self.private.get(viewer, (0, ())), key=lambda e: e[0])
 
     def button(self, viewer: str, number: int) -> Button | None:
         buttons = self.pressable(viewer)

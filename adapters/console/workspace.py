@@ -6,6 +6,7 @@
 /clock +2d          move time on 2 days (also +3h, +30m, +1w, 10:00 for the next 10:00,
                     or '2026-12-01 09:00')
 /in NAME            switch to another console community
+/mail NAME          read the emails of a member reached by email; a number opens a link
 /quit               leave (also inside a form; /cancel closes a form, nothing sent)
 """
 
@@ -20,8 +21,9 @@ from zoneinfo import ZoneInfo
 from bot.bootstrap import App
 from bot.clock import ManualClock
 from bot.commands import Actor, Inbound
-from bot.messages import Form, Response
+from bot.messages import Button, Form, Response
 
+from .mailbox import ConsoleMailbox
 from .platform import ButtonBoard, ConsolePlatform, render
 
 STEP = re.compile(r"^\+([0-9]{1,4})\s*([wdhm])$")
@@ -45,6 +47,7 @@ class ConsoleWorkspace:
         board: ButtonBoard,
         write: Callable[[str], None] = print,
         remember_clock: Callable[[datetime], Awaitable[None]] | None = None,
+        mailbox: ConsoleMailbox | None = None,
     ) -> None:
         if not isinstance(app.clock, ManualClock):
             raise TypeError("the console workspace runs on a simulated clock")
@@ -54,6 +57,10 @@ class ConsoleWorkspace:
         self.board = board
         self.write = write
         self.remember_clock = remember_clock
+        self.mailbox = mailbox
+        #: The board entry of the mailbox last shown, and whose links it holds.
+        self._mail: tuple[int, Actor] | None = None
+        self._form_actor: Actor | None = None
         self.channels = [c for c in app.settings.communities if c.platform == "console"]
         if not self.channels:
             raise ValueError("no community in the configuration is on the 'console' platform")
@@ -102,6 +109,7 @@ class ConsoleWorkspace:
             await self._press(int(line))
         elif line.startswith("/cop"):
             text = MENTION.sub(lambda m: f"<@{user_id(m.group(1))}>", line)
+            self._form_actor = None
             await self._send(Inbound(self.actor, "text", text=text))
         elif line.startswith("/as"):
             name = line[3:].strip()
@@ -114,6 +122,8 @@ class ConsoleWorkspace:
             await self._clock(line[6:].strip())
         elif line.startswith("/in"):
             self._switch(line[3:].strip())
+        elif line.startswith("/mail"):
+            self._read_mail(line[5:].strip())
         elif line in ("/quit", "/exit"):
             self.done = True
         elif line == "/help":
@@ -122,25 +132,75 @@ class ConsoleWorkspace:
             self.write("(the console reads /cop commands, button numbers and /help)")
 
     async def _send(self, inbound: Inbound) -> None:
-        self._show(self.app.handle(inbound))
+        self._show(self.app.handle(inbound), inbound.actor)
         self.app.run_due()
         await self.app.dispatcher.drain()
 
-    def _show(self, response: Response) -> None:
+    def _show(self, response: Response, actor: Actor | None = None) -> None:
         if response.message is not None:
-            self.write(f"(only {self.actor_name} sees this)")
+            by_mail = actor is not None and actor.platform == "email"
+            who = self._mail_name(actor) if by_mail and actor else self.actor_name
+            self.write(f"(only {who} sees this" + (", on the web page)" if by_mail else ")"))
             for line in render(response.message, self.board, user_id(self.actor_name)):
                 self.write(line)
         if response.form is not None:
             self._open(response.form)
 
     async def _press(self, number: int) -> None:
-        button = self.board.button(user_id(self.actor_name), number)
+        entry, buttons = self.board.latest(user_id(self.actor_name))
+        button = buttons[number - 1] if 1 <= number <= len(buttons) else None
         if button is None:
             self.write(f"(there's no button {number} on the latest message you saw)")
             return
-        self.write(f"({self.actor_name} pressed '{button.label}')")
-        await self._send(Inbound(self.actor, "button", action=button.action, value=button.value))
+        actor = self.actor
+        if self._mail is not None and self._mail[0] == entry:  # a link in an email
+            actor = self._mail[1]
+            self.write(f"(the link '{button.label}' opens, as {self._mail_name(actor)})")
+        else:
+            self.write(f"({self.actor_name} pressed '{button.label}')")
+        self._form_actor = actor
+        await self._send(Inbound(actor, "button", action=button.action, value=button.value))
+
+    def _read_mail(self, name: str) -> None:
+        """Print a member's emails, their links numbered (a number opens one, as them)."""
+        if self.mailbox is None or not name:
+            self.write("Usage: /mail NAME (a member invited by email)")
+            return
+        wanted = name.casefold()
+        owners = [
+            owner
+            for owner, mails in self.mailbox.boxes.items()
+            if isinstance(owner, int)
+            and any(wanted in (m.name.casefold(), m.to.casefold()) for m in mails)
+        ]
+        if not owners:
+            self.write(f"(no emails for '{name}' yet: invite them with /cop invite ADDRESS NAME)")
+            return
+        owner = owners[0]
+        mails = self.mailbox.boxes[owner][-5:]
+        self.write(f"({mails[-1].name}'s mailbox, {mails[-1].to}: the last {len(mails)})")
+        links: list[Button] = []
+        for mail in mails:
+            self.write(f"[{self.platform.stamp(mail.at)}] From copbot · {mail.message.title or ''}")
+            for line in render(mail.message.model_copy(update={"buttons": ()}), self.board):
+                self.write(line)
+            numbered = [
+                f"[{len(links) + n}] {b.label}" for n, b in enumerate(mail.message.buttons, 1)
+            ]
+            links.extend(mail.message.buttons)
+            if numbered:
+                self.write("  links: " + "   ".join(numbered))
+        links.append(Button(label="Unsubscribe", action="email.unsubscribe"))
+        self.write(f"  [{len(links)}] Unsubscribe (in every email)")
+        self.board.show(tuple(links), user_id(self.actor_name))
+        entry = self.board.latest(user_id(self.actor_name))[0]
+        self._mail = (entry, Actor("email", f"member:{owner}", "", None))
+
+    def _mail_name(self, actor: Actor) -> str:
+        assert self.mailbox is not None
+        owner = int(actor.user_id.partition(":")[2])
+        mails = self.mailbox.boxes.get(owner) or []
+        return mails[-1].name if mails else "them"
 
     def _open(self, form: Form) -> None:
         self._form, self._answers = form, []
@@ -178,7 +238,7 @@ class ConsoleWorkspace:
         self._form = None
         await self._send(
             Inbound(
-                self.actor,
+                self._form_actor or self.actor,
                 "form",
                 form_id=form.form_id,
                 metadata=form.metadata,
