@@ -17,9 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 MARKER = "<!-- walk-through: a test pipes exactly these lines into the console -->"
 
 
-def walkthrough() -> str:
+SECOND = "<!-- walk-through 2: a test pipes exactly these lines into the console -->"
+
+
+def walkthrough(marker: str = MARKER) -> str:
     readme = (ROOT / "README.md").read_text()
-    after = readme[readme.index(MARKER) + len(MARKER) :]
+    after = readme[readme.index(marker) + len(marker) :]
     found = re.match(r"\s*```[a-z]*\n(.*?)```", after, re.DOTALL)
     assert found, "the walk-through block follows its marker"
     return found.group(1)
@@ -59,6 +62,22 @@ def test_the_readme_walkthrough_works_when_followed_literally(tmp_path):
     assert "We cut missed visits by a third — Ana" in summary
     assert "Night shifts leave no time to debrief — (shared anonymously)" in summary
     assert "Ben" not in summary
+    assert "Sorry, something went wrong" not in out and "Traceback" not in out
+
+
+def test_the_readme_find_a_time_and_trios_walkthrough_works(tmp_path):
+    out = copbot_run(tmp_path, walkthrough(SECOND)).stdout
+    assert "Time poll #1 is open with 3 times" in out
+    ranking = out[out.index("Best first") :]
+    first = ranking.splitlines()[1]
+    assert "2. Wed" in first and "2 yes, 0 if need be, 0 no" in first
+    assert "Chosen: Wed" in out and "It is now meeting #1" in out
+    assert "[1] Going   [2] Maybe   [3] Can't make it   [4] Add to my calendar" in out
+    assert "(Ana pressed 'Count me in')" in out and "(Ben pressed 'Count me in')" in out
+    intros = out.split("Your co-consulting trio this round")[1:]
+    assert len(intros) == 4  # Ana, Ben, Cy and Dee: one group of four, nobody alone
+    for intro in intros:
+        assert len(re.findall(r"• (Ana|Ben|Cy|Dee)\n", intro.split("How it works")[0])) == 3
     assert "Sorry, something went wrong" not in out and "Traceback" not in out
 
 

@@ -68,6 +68,8 @@ class Digest:
     next_topic: str | None = None
     #: (meeting start, number who said they were going), oldest first; the next one last.
     going: tuple[tuple[datetime, int], ...] = ()
+    #: (co-consulting groups formed in the window, of which said they met): counts only.
+    groups: tuple[int, int] = (0, 0)
 
     def figures(self) -> dict[str, object]:
         """The digest's figures as plain JSON values (the export carries the same)."""
@@ -219,6 +221,15 @@ def digest_message(
     sections.append(Section(heading=f"Next {words.meeting}", text=meeting))
     if digest.going:
         sections.append(_going(digest, words, timezone))
+    if digest.groups[0]:
+        formed, met = digest.groups
+        sections.append(
+            Section(
+                heading="Co-consulting groups",
+                text=f"{plural(formed, 'group')} formed; {met} said they met "
+                "(numbers only: who is in which group stays with them).",
+            )
+        )
     return OutMessage(
         title=f"Keeper's digest for {community}: {digest.label}",
         sections=tuple(sections),

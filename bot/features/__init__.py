@@ -29,6 +29,7 @@ from bot.features import (
     rsvp,
     sealing,
     stories,
+    trios,
     welcome,
     wins,
 )
@@ -46,6 +47,7 @@ FEATURES: tuple[Feature, ...] = (
     catchup.FEATURE,
     events.FEATURE,
     rsvp.FEATURE,
+    trios.FEATURE,
     nudges.FEATURE,
     prompts.FEATURE,
     newsletter.FEATURE,

@@ -362,6 +362,14 @@ def _going(
     return going_trend(session, community_id, end - timedelta(weeks=rules.CHART_WEEKS), until)
 
 
+def _groups(session: Session, community_id: int, start: datetime, end: datetime) -> tuple[int, int]:
+    try:
+        from bot.features.trios import trio_figures
+    except ImportError:  # co-consulting groups not installed
+        return (0, 0)
+    return trio_figures(session, community_id, start, end)
+
+
 def build_digest(
     session: Session,
     community_id: int,
@@ -410,6 +418,7 @@ def build_digest(
         next_meeting=upcoming.starts_at if upcoming else None,
         next_topic=upcoming.topic if upcoming else None,
         going=tuple(_going(session, community_id, end, upcoming.starts_at if upcoming else None)),
+        groups=_groups(session, community_id, start, end),
     )
 
 

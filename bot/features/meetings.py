@@ -20,6 +20,7 @@ from bot.domain import when
 from bot.domain.checkins import local_time
 from bot.domain.text import clean_text, plural_of, read_number
 from bot.errors import UserError
+from bot.features import find_time
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.rsvp import CalendarFile, ShowComing, answers, buttons, carry_answers, counts_text
 from bot.messages import OutMessage, Response, Section, say
@@ -219,14 +220,22 @@ def list_meetings(cmd: ListMeetings, ctx: Context) -> Response:
     )
 
 
+def schedule_at(ctx: Context, starts_at: datetime, topic: str | None) -> Meeting:
+    """A meeting at `starts_at`, announced in the channel (with its answers and calendar)."""
+    meeting = _place(ctx, starts_at, topic)
+    when_text = local_time(starts_at, ctx.community.timezone)
+    title = f"Next {ctx.settings.words.meeting}: {when_text}"
+    _announce(ctx, f"meeting:{meeting.id}:announce", title, meeting)
+    return meeting
+
+
 def schedule_meeting(cmd: ScheduleMeeting, ctx: Context) -> Response:
     words = ctx.settings.words
     ctx.require_convener(f"set {plural_of(words.meeting)}")
     starts_at, rest = _read_moment(ctx, cmd.text)
     topic = clean_text(rest, what="The topic", max_length=300) if rest else None
-    meeting = _place(ctx, starts_at, topic)
+    meeting = schedule_at(ctx, starts_at, topic)
     when_text = local_time(starts_at, ctx.community.timezone)
-    _announce(ctx, f"meeting:{meeting.id}:announce", f"Next {words.meeting}: {when_text}", meeting)
     return Response(message=say(f"{words.meeting.capitalize()} #{meeting.id} set: {when_text}."))
 
 
@@ -337,6 +346,16 @@ def _parse(rest: str, _settings: CommunitySettings) -> c.Command:
         return ListMeetings()
     if action in ("next", "add", "new") and tail:
         return ScheduleMeeting(tail)
+    if action in ("find-time", "findtime"):
+        found = find_time.parse_find_time(tail)
+        if found is None:
+            raise UserError(f"Usage: {find_time.USAGE}")
+        return found
+    if action == "times":
+        found = find_time.parse_times(tail)
+        if found is None:
+            raise UserError(f"Usage: {find_time.USAGE}")
+        return found
     first, _, after = tail.partition(" ")
     if action == "move" and after.strip():
         return MoveMeeting(_number(first), after.strip())
@@ -386,10 +405,12 @@ MEETING = Verb(
     _parse,
     usage="/cop meeting list · /cop meeting next <date time> [topic] · "
     "/cop meeting move <id> <date time> · /cop meeting cancel <id> · "
-    "/cop meeting topic <id> <text> · /cop meeting who <id> · /cop meeting calendar <id>",
+    "/cop meeting topic <id> <text> · /cop meeting who <id> · /cop meeting calendar <id> · "
+    "/cop meeting find-time <date time>; <date time>; … · /cop meeting times <poll> 1=yes 2=no",
     help="the meetings ahead, who's coming, and a calendar file",
     convener_help="set, move or cancel a meeting, or set its topic "
-    "(/cop meeting next 2026-12-03 14:00 Caseloads)",
+    "(/cop meeting next 2026-12-03 14:00 Caseloads); find a time that suits most people "
+    "(/cop meeting find-time 2026-12-10 14:00; 2026-12-11 09:00)",
     aliases=("meetings",),
 )
 
@@ -403,6 +424,8 @@ FEATURE = Feature(
         CancelMeeting: cancel_meeting,
         SetMeetingTopic: set_topic,
         RemindMeeting: remind_meeting,
+        **find_time.HANDLERS,
     },
+    buttons=find_time.BUTTONS,
     jobs=collect_jobs,
 )
