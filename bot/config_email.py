@@ -48,7 +48,6 @@ class EmailSettings(BaseModel):
             raise ValueError("the sender's name must be one line")
         return value
 
-
     @model_validator(mode="after")
     def _tls_unless_local(self) -> EmailSettings:
         if not self.starttls and self.smtp_port != 465 and not self.local:

@@ -179,6 +179,7 @@ class Recap:
     open_pledges: int | None = None
     polls: list[str] = field(default_factory=list)
     stories: list[str] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)
     next_meeting: datetime | None = None
     next_topic: str | None = None
     checkins: int = 0
@@ -209,6 +210,8 @@ def recap_sections(recap: Recap, words: Words, timezone: str) -> list[Section]:
         sections.append(Section(heading=f"Shared {words.learning}", items=_listed(recap.learning)))
     if recap.stories:
         sections.append(Section(heading="Stories", items=_listed(recap.stories)))
+    if recap.resources:
+        sections.append(Section(heading="New in our library", items=_listed(recap.resources)))
     if recap.challenges:
         sections.append(
             Section(

@@ -32,6 +32,7 @@ KIND_NAMES = {
     "proposed": "ideas and questions",
     "suggested": "ideas and questions",
     "told-story": "stories",
+    "shared-resource": "resources shared",
 }
 
 

@@ -33,6 +33,7 @@ from bot.domain import digest as digest_rules
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.digest import build_digest
+from bot.features.library import resources_between
 from bot.messages import Attachment, OutMessage, Response, Section, say
 from bot.storage.tables import Activity, Community
 from bot.storage.tables_stories import Story
@@ -106,6 +107,10 @@ def build_export(
         "stories": _stories(session, cid, start, end, who),
         "pledges": _pledges(session, cid, start, end, who),
         "polls": _polls(session, cid, start, end),
+        "resources": [
+            {"shared_at": r.shared_at.isoformat(), "text": r.text, "link": r.link, "tags": r.tags}
+            for r in resources_between(session, cid, start, end)
+        ],
     }
 
 
@@ -350,7 +355,7 @@ def export_data(cmd: ExportData, ctx: Context) -> Response:
                 Section(
                     text=f"{first} to {last.date().isoformat()}: engagement per week and per "
                     "member (pseudonymous ids made for this export only), consented stories, "
-                    "shared pledges and poll results."
+                    "shared pledges, poll results and the library's resources."
                 ),
             ),
             attachment=Attachment(filename=name, content=to_json(data)),

@@ -7,12 +7,22 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.features import pledges, polls, stories, wins
+from bot.features import library, pledges, polls, stories, wins
 
 
 def wins_between(session: Session, community_id: int, start: datetime, end: datetime) -> list[str]:
     """The texts of the wins posted in [start, end) (no names)."""
     return [win.text for win in wins.wins_between(session, community_id, start, end)]
+
+
+def resources_between(
+    session: Session, community_id: int, start: datetime, end: datetime
+) -> list[str]:
+    """Resources shared in (start, end], described (no names)."""
+    return [
+        r.describe()
+        for r in library.resources_between(session, community_id, start, end + timedelta.resolution)
+    ]
 
 
 def stories_between(

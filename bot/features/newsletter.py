@@ -69,6 +69,7 @@ def build_recap(session: Session, community_id: int, since: datetime, now: datet
         learning=replies_between(session, community_id, ("learning",), since, now),
         open_pledges=links.open_pledges_count(session, community_id, now),
         polls=links.poll_status(session, community_id, now, since),
+        resources=links.resources_between(session, community_id, since, now),
         next_meeting=upcoming.starts_at if upcoming else None,
         next_topic=upcoming.topic if upcoming else None,
     )

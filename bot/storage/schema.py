@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.storage import (
     tables,
     tables_contact,
+    tables_library,
     tables_meetings,
     tables_momentum,
     tables_polls,
@@ -16,6 +17,7 @@ from bot.storage import (
 __all__ = [
     "tables",
     "tables_contact",
+    "tables_library",
     "tables_meetings",
     "tables_momentum",
     "tables_polls",
