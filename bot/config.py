@@ -223,6 +223,9 @@ class PledgeSettings(_Strict):
     """Pledge follow-ups: a check at the midpoint (off by default) besides the due date."""
 
     midpoint_check: bool = False
+    #: How long after a member says "Done" (and agreed to be asked) copbot asks them whether
+    #: they would tell the story of that change; `off` never asks.
+    story_after: OptionalDuration = "14 days"
 
 
 class NewsletterSettings(_Strict):

@@ -99,39 +99,43 @@ def invite(cmd: InviteStory, ctx: Context) -> Response:
 
 def start_story(cmd: StartStory, ctx: Context) -> Response:
     ctx.require_member()
-    return Response(
-        form=Form(
-            form_id="story.tell",
-            title="Tell a value story",
-            submit_label="Save my story",
-            fields=(
-                FormField(
-                    name="what",
-                    label="What happened?",
-                    kind="long_text",
-                    max_length=1000,
-                ),
-                FormField(
-                    name="difference",
-                    label="What difference did it make?",
-                    kind="long_text",
-                    max_length=1000,
-                ),
-                FormField(
-                    name="cycle",
-                    label="What kind of value was it?",
-                    kind="choice",
-                    choices=tuple(Choice(value=c, label=CYCLE_WORDS[c]) for c in CYCLES),
-                ),
-                FormField(
-                    name="consent",
-                    label="May we quote it?",
-                    kind="choice",
-                    choices=tuple(Choice(value=c, label=CONSENT_WORDS[c]) for c in CONSENTS),
-                    initial="anonymous",
-                ),
+    return Response(form=story_form())
+
+
+def story_form(*, what: str | None = None) -> Form:
+    """The story form (`what` already filled in, e.g. from a kept pledge)."""
+    return Form(
+        form_id="story.tell",
+        title="Tell a value story",
+        submit_label="Save my story",
+        fields=(
+            FormField(
+                name="what",
+                label="What happened?",
+                kind="long_text",
+                max_length=1000,
+                initial=what[:1000] if what else None,
             ),
-        )
+            FormField(
+                name="difference",
+                label="What difference did it make?",
+                kind="long_text",
+                max_length=1000,
+            ),
+            FormField(
+                name="cycle",
+                label="What kind of value was it?",
+                kind="choice",
+                choices=tuple(Choice(value=c, label=CYCLE_WORDS[c]) for c in CYCLES),
+            ),
+            FormField(
+                name="consent",
+                label="May we quote it?",
+                kind="choice",
+                choices=tuple(Choice(value=c, label=CONSENT_WORDS[c]) for c in CONSENTS),
+                initial="anonymous",
+            ),
+        ),
     )
 
 

@@ -82,6 +82,8 @@ class Pledge(SQLModel, table=True):
     closed_at: datetime | None = None
     outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     story_ok: bool | None = None
+    #: When the member was asked whether they would tell the story (once per pledge).
+    story_asked_at: datetime | None = None
     help_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     help_anonymous: bool = False
     help_asked_at: datetime | None = None
