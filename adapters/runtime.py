@@ -58,7 +58,7 @@ async def serve(
     started: list[Adapter] = []
     page = make_web_page(app)
     try:
-        scheduler.start()
+        await scheduler.begin()
         if page is not None and settings.web is not None:
             await page.start(settings.web.host, settings.web.port)
             log.warning(

@@ -1,13 +1,15 @@
 """Benchmark `startup`: how long copbot takes to start, and how much memory it needs, with
-N scheduled nudges in the database (10,000 by default).
+N scheduled nudges in the database (10,000 by default), beside the same start-up with none.
 
 The database is seeded first (10 communities; 80% of the nudges repeat weekly at varied
 days and times, 20% are one-offs within the next 60 days). Then a fresh Python process
-starts as `copbot run` would, and times each step: `build_app` (engine, migrations already
-applied, configuration sync, secret), `Timeline.specs()` (every feature's schedules read
-from the tables), the start-up catch-up (`App.run_due`: the last 7 days), and
-`JobScheduler.sync()` (one APScheduler timer per schedule). It reports the tracemalloc
-peak and the process's resident memory (RSS now, and its peak).
+starts as `copbot run` would, and times each step: importing copbot, `build_app` (engine,
+migrations already applied, configuration sync, secret) and `JobScheduler.begin()` (the
+start-up catch-up over the last 7 days and arming the one timer, which reads every
+feature's schedules once). It reports the process's resident memory (RSS now and its
+peak, as the kernel counts it). Both start-ups run in the same run, one after the other,
+so the ratio compares like with like. Targets: at most 1.5x the empty start-up, peak RSS at
+most 120 MiB.
 """
 
 from __future__ import annotations
@@ -20,12 +22,18 @@ import resource
 import subprocess
 import sys
 import time
-import tracemalloc
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.harness import postgres_database, postgres_problem, shown, sqlite_database, table
+from bench.harness import (
+    postgres_database,
+    postgres_problem,
+    shown,
+    sqlite_database,
+    table,
+    verdict,
+)
 
 DEFAULT_NUDGES = 10_000
 COMMUNITIES = 10
@@ -93,7 +101,6 @@ def seed(url: str, nudges: int) -> None:
 
 def measure(url: str) -> dict[str, float]:
     """In this (fresh) process: start copbot on `url` and measure each step."""
-    tracemalloc.start()
     figures: dict[str, float] = {}
     started = time.perf_counter()
     from bot.bootstrap import build_app
@@ -113,26 +120,17 @@ def measure(url: str) -> dict[str, float]:
             engine=make_engine(url),
         )
         figures["build_app_s"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-        specs = app.timeline.specs()
-        figures["specs_s"] = time.perf_counter() - mark
-        figures["specs"] = len(specs)
-        mark = time.perf_counter()
-        app.run_due()
-        figures["catch_up_s"] = time.perf_counter() - mark
         scheduler = JobScheduler(app)
-        scheduler.scheduler.start()
         mark = time.perf_counter()
-        scheduler.sync()
-        figures["sync_s"] = time.perf_counter() - mark
-        figures["timers"] = len(scheduler.jobs())
+        await scheduler.begin()
+        figures["begin_s"] = time.perf_counter() - mark
+        figures["schedules"] = len(scheduler.jobs()) - 1  # less the resync timer
+        figures["timers"] = len(scheduler.armed())
         scheduler.shutdown()
         app.close()
 
     asyncio.run(start())
     figures["total_s"] = time.perf_counter() - started
-    _current, peak = tracemalloc.get_traced_memory()
-    figures["tracemalloc_peak_mb"] = peak / 2**20
     figures["rss_mb"] = _rss_now() / 2**20
     figures["rss_peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     return figures
@@ -162,28 +160,45 @@ def run_startup(url: str, nudges: int) -> dict[str, float]:
     return json.loads(child.stdout.strip().splitlines()[-1])
 
 
+ROWS = (
+    ("schedules known", "schedules", "{:,.0f}"),
+    ("APScheduler timers armed", "timers", "{:,.0f}"),
+    ("import copbot (s)", "import_s", "{:.2f}"),
+    ("build_app (s)", "build_app_s", "{:.2f}"),
+    ("catch-up + arm: begin() (s)", "begin_s", "{:.2f}"),
+    ("total start-up (s)", "total_s", "{:.2f}"),
+    ("RSS after start (MiB)", "rss_mb", "{:.1f}"),
+    ("RSS peak (MiB)", "rss_peak_mb", "{:.1f}"),
+)
+RATIO_TARGET = 1.5
+RSS_TARGET_MB = 120.0
+
+
 def report(results: dict[str, dict[str, float]], nudges: int) -> str:
     names = list(results)
-    rows = [
-        ["schedules read (specs)", *(f"{results[n]['specs']:,.0f}" for n in names)],
-        ["APScheduler timers armed", *(f"{results[n]['timers']:,.0f}" for n in names)],
-        ["import copbot (s)", *(f"{results[n]['import_s']:.2f}" for n in names)],
-        ["build_app (s)", *(f"{results[n]['build_app_s']:.2f}" for n in names)],
-        ["Timeline.specs() (s)", *(f"{results[n]['specs_s']:.2f}" for n in names)],
-        ["catch-up run_due (s)", *(f"{results[n]['catch_up_s']:.2f}" for n in names)],
-        ["JobScheduler.sync() (s)", *(f"{results[n]['sync_s']:.2f}" for n in names)],
-        ["total start-up (s)", *(f"{results[n]['total_s']:.2f}" for n in names)],
-        ["tracemalloc peak (MiB)", *(f"{results[n]['tracemalloc_peak_mb']:.1f}" for n in names)],
-        ["RSS after start (MiB)", *(f"{results[n]['rss_mb']:.1f}" for n in names)],
-        ["RSS peak (MiB)", *(f"{results[n]['rss_peak_mb']:.1f}" for n in names)],
+    rows = [[label, *(form.format(results[n][key]) for n in names)] for label, key, form in ROWS]
+    lines = [
+        f"startup: copbot starting with {nudges:,} scheduled nudges in {COMMUNITIES} "
+        "communities, beside the same start-up with none",
+        table(["figure", *names], rows),
     ]
-    return "\n".join(
-        [
-            f"startup: copbot starting with {nudges:,} scheduled nudges in "
-            f"{COMMUNITIES} communities",
-            table(["figure", *names], rows),
-        ]
-    )
+    for backend in ("sqlite", "postgres"):
+        empty, full = results.get(f"{backend} none"), results.get(f"{backend} {nudges:,}")
+        if empty is None or full is None:
+            continue
+        ratio = full["total_s"] / empty["total_s"]
+        peak = full["rss_peak_mb"]
+        lines.append(
+            f"{backend}: start-up with {nudges:,} nudges is {ratio:.2f}x the empty one "
+            f"(target <= {RATIO_TARGET}x: {verdict(ratio <= RATIO_TARGET)}); "
+            f"peak RSS {peak:.1f} MiB (target <= {RSS_TARGET_MB:.0f}: "
+            f"{verdict(peak <= RSS_TARGET_MB)})"
+        )
+    return "\n".join(lines)
+
+
+def _column(backend: str, count: int) -> str:
+    return f"{backend} {count:,}" if count else f"{backend} none"
 
 
 def main(argv: Sequence[str]) -> int:
@@ -198,18 +213,21 @@ def main(argv: Sequence[str]) -> int:
         print(json.dumps(measure(args.child)))
         return 0
     results: dict[str, dict[str, float]] = {}
+    counts = (0, args.nudges)
     if args.only in (None, "sqlite"):
-        print(f"startup: {args.nudges:,} nudges on SQLite …", flush=True)
-        with sqlite_database() as url:
-            results["sqlite"] = run_startup(url, args.nudges)
+        for count in counts:
+            print(f"startup: {count:,} nudges on SQLite …", flush=True)
+            with sqlite_database() as url:
+                results[_column("sqlite", count)] = run_startup(url, count)
     if args.only in (None, "postgres"):
         problem = postgres_problem(args.postgres_url)
         if problem:
             print(f"startup: PostgreSQL at {shown(args.postgres_url)} unreachable ({problem})")
         else:
-            print(f"startup: {args.nudges:,} nudges on PostgreSQL …", flush=True)
-            with postgres_database(args.postgres_url, "copbot_bench_startup") as url:
-                results["postgres"] = run_startup(url, args.nudges)
+            for count in counts:
+                print(f"startup: {count:,} nudges on PostgreSQL …", flush=True)
+                with postgres_database(args.postgres_url, "copbot_bench_startup") as url:
+                    results[_column("postgres", count)] = run_startup(url, count)
     print(report(results, args.nudges))
     return 0 if results else 1
 

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 #: How far back a process looks, on start-up, for occurrences it may have missed.
 STARTUP_LOOKBACK = timedelta(days=7)
+#: How far ahead a pass looks for each schedule's next occurrence (for the timer).
+LOOKAHEAD = timedelta(days=400)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -103,6 +105,9 @@ class RunReport:
     failed: list[str] = field(default_factory=list)
     #: The earliest occurrence that failed: the next pass looks again from just before it.
     retry_from: datetime | None = None
+    #: Each schedule's first occurrence after the pass's end (within LOOKAHEAD), as the
+    #: schedules stood before the pass: stale once anything ran (a run can add schedules).
+    upcoming: dict[str, datetime] = field(default_factory=dict)
 
 
 class Timeline:
@@ -130,16 +135,33 @@ class Timeline:
 
     def run_due(self, start: datetime, end: datetime) -> RunReport:
         """Run every occurrence in (start, end], oldest first. Older occurrences of the same
-        job are coalesced: only the latest may act, and only within its grace."""
+        job are coalesced: only the latest may act, and only within its grace.
+
+        The same read of the tables also fills `report.upcoming`: a schedule with a
+        `next_after` shortcut costs one look-up for both (its first time after `start`,
+        when later than `end`, is also its next one)."""
         report = RunReport()
         pending: list[tuple[datetime, JobSpec, bool]] = []
+        others: list[JobSpec] = []
+        horizon = end + LOOKAHEAD
         for spec in self.specs():
+            if spec.next_after is not None and not spec.catch_up:
+                first = spec.first(start, horizon)
+                if first is None or first > end:
+                    if first is not None:
+                        report.upcoming[spec.key] = first
+                    continue
+            others.append(spec)
             times = spec.occurrences(start, end)
             for index, fire_time in enumerate(times):
                 pending.append((fire_time, spec, index == len(times) - 1))
         pending.sort(key=lambda item: (item[0], item[1].key))
         for fire_time, spec, latest in pending:
             self.run_one(spec, fire_time, report, coalesced=not latest)
+        for spec in others:
+            upcoming = spec.first(end, horizon)
+            if upcoming is not None:
+                report.upcoming[spec.key] = upcoming
         return report
 
     def run_one(

@@ -1,53 +1,70 @@
-"""One AsyncIOScheduler in UTC, its jobs re-derived from the domain tables.
+"""One AsyncIOScheduler in UTC, with one timer at the earliest moment anything is due.
 
 Each schedule copbot keeps (a community's check-in rhythm, a check-in's reminder and
-close) becomes an APScheduler job with a fixed id (the schedule's key) and a DateTrigger
-at its next occurrence; its arguments are primitives (key, fire time). When it fires, the
-core's timeline claims every due occurrence in the database before acting, so a timer
-that fires twice, a coalesced misfire, a restart or a second process never doubles one.
-A resync job re-reads the tables every minute for changes made by other processes.
+close, a nudge…) has a next fire time, derived from the domain tables. Rather than one
+APScheduler job per schedule (10,000 nudges took seconds to arm), a single DateTrigger
+job waits for the earliest of them; when it goes off, the core's timeline claims every due
+occurrence in the database before acting, so a timer that fires twice, a coalesced
+misfire, a restart or a second process never doubles one. After each pass the timer is
+moved to the new earliest time. A resync job re-reads the tables every minute for changes
+made elsewhere (another process, a command), and re-arms.
 
 The job store is in memory on purpose: the tables are the source of truth, and what fell
 due while the process was down is found at start-up by the timeline's look-back (the
 claims table says what already ran) and handled by each job's grace (misfire policy).
+Every read of the tables runs in a worker thread, never on the event loop (except the
+synchronous `start`/`sync`, meant for callers without a loop to keep free).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.bootstrap import App
+from bot.scheduling import LOOKAHEAD, RunReport
 
 log = logging.getLogger(__name__)
 
 RESYNC_JOB = "copbot:resync"
-HORIZON = timedelta(days=400)
+WAKE_JOB = "copbot:wake"
+HORIZON = LOOKAHEAD
 
 
 class JobScheduler:
-    """Keeps one APScheduler job per schedule, each waking the timeline when due."""
+    """Keeps one timer at the earliest schedule's next fire time, waking the timeline."""
 
     def __init__(self, app: App, resync_seconds: float = 60.0) -> None:
         self._app = app
         self._resync_seconds = resync_seconds
         self._running = False  # a pass is under way
         self._again = False  # a timer went off during it: look once more
+        self._due: dict[str, datetime] = {}  # each schedule's next fire time
+        #: When the last pass over the timeline finished (None before the first).
+        self.last_pass: datetime | None = None
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
 
     def start(self) -> None:
-        """Catch up on what fell due while stopped, then arm a timer per schedule."""
-        report = self._app.run_due()
-        if report.ran or report.missed:
-            log.info("start-up catch-up: ran %s, skipped %s", report.ran, report.missed)
+        """Catch up on what fell due while stopped, then arm the timer (reads the tables on
+        this thread; `begin` does the same off the event loop)."""
+        self._arm_scheduler()
+        self._apply(self._look())
+
+    async def begin(self) -> None:
+        """`start`, with the catch-up and the read of the tables in a worker thread."""
+        due = await asyncio.to_thread(self._look)
+        self._arm_scheduler()
+        self._apply(due)
+
+    def _arm_scheduler(self) -> None:
         self.scheduler.start()
         self.scheduler.add_job(
             self.resync,
@@ -55,15 +72,25 @@ class JobScheduler:
             id=RESYNC_JOB,
             replace_existing=True,
         )
-        self.sync()
 
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
     def sync(self) -> None:
-        """Make the scheduler's jobs match the schedules in the tables (now, on this thread)."""
+        """Re-read the schedules and move the timer to match (now, on this thread)."""
         self._apply(self._wanted(self._app.clock.now()))
+
+    def _look(self) -> dict[str, datetime]:
+        """Run what is due; return each schedule's next fire time (reads the tables: runs in
+        a worker thread). One read serves both unless the pass ran something."""
+        report: RunReport = self._app.run_due()
+        if report.ran or report.missed:
+            log.info("timeline pass: ran %s, skipped %s", report.ran, report.missed)
+        self.last_pass = self._app.clock.now()
+        if report.ran or report.failed:
+            return self._wanted(self._app.clock.now())
+        return dict(report.upcoming)
 
     def _wanted(self, now: datetime) -> dict[str, datetime]:
         """Each schedule's next fire time after `now` (reads the tables: may run in a thread)."""
@@ -75,29 +102,31 @@ class JobScheduler:
         return wanted
 
     def _apply(self, wanted: dict[str, datetime]) -> None:
-        """Arm, move or remove timers so they match `wanted` (on the event loop)."""
-        for job in self.scheduler.get_jobs():
-            if job.id != RESYNC_JOB and job.id not in wanted:
-                job.remove()
-        for key, fire_time in wanted.items():
-            job = self.scheduler.get_job(key)
-            if job is not None and getattr(job, "next_run_time", None) == fire_time:
-                continue
-            self.scheduler.add_job(
-                self.fire,
-                DateTrigger(run_date=fire_time, timezone=UTC),
-                args=[key, fire_time.isoformat()],
-                id=key,
-                replace_existing=True,
-            )
+        """Keep `wanted` and move the one timer to its earliest time (on the event loop)."""
+        self._due = wanted
+        if not wanted:
+            if self.scheduler.get_job(WAKE_JOB) is not None:
+                self.scheduler.remove_job(WAKE_JOB)
+            return
+        key, fire_time = min(wanted.items(), key=lambda item: (item[1], item[0]))
+        job = self.scheduler.get_job(WAKE_JOB)
+        if job is not None and getattr(job, "next_run_time", None) == fire_time:
+            return
+        self.scheduler.add_job(
+            self.fire,
+            DateTrigger(run_date=fire_time, timezone=UTC),
+            args=[key, fire_time.isoformat()],
+            id=WAKE_JOB,
+            replace_existing=True,
+        )
 
     async def fire(self, job_key: str, fire_time: str) -> None:
-        """A timer went off: run whatever is due (claims keep it once-only), re-arm."""
-        log.debug("timer %s for %s", job_key, fire_time)
+        """The timer went off: run whatever is due (claims keep it once-only), re-arm."""
+        log.debug("timer for %s at %s", job_key, fire_time)
         await self._pass()
 
     async def resync(self) -> None:
-        """The periodic look: picks up schedules other processes changed, and tidies up."""
+        """The periodic look: picks up schedules changed elsewhere, and tidies up."""
         await self._pass()
         await asyncio.to_thread(self._app.forget_old_events)
 
@@ -111,12 +140,19 @@ class JobScheduler:
         try:
             while self._again:
                 self._again = False
-                await asyncio.to_thread(self._app.run_due)
-                wanted = await asyncio.to_thread(self._wanted, self._app.clock.now())
+                wanted = await asyncio.to_thread(self._look)
                 self._apply(wanted)
         finally:
             self._running = False
 
-    def jobs(self) -> list[tuple[str, datetime | None]]:
-        """(job id, next run time) for every armed timer."""
+    def armed(self) -> list[tuple[str, datetime | None]]:
+        """(APScheduler job id, next run time) for the timers really armed: at most two."""
         return [(job.id, job.next_run_time) for job in self.scheduler.get_jobs()]
+
+    def jobs(self) -> list[tuple[str, datetime | None]]:
+        """(schedule key, next fire time) for every schedule, and the resync timer."""
+        resync = self.scheduler.get_job(RESYNC_JOB)
+        listed: list[tuple[str, datetime | None]] = list(self._due.items())
+        if resync is not None:
+            listed.append((RESYNC_JOB, resync.next_run_time))
+        return listed

@@ -38,3 +38,16 @@ def test_percentile_is_nearest_rank() -> None:
 def test_help_lists_the_benchmarks(capsys: pytest.CaptureFixture[str]) -> None:
     assert bench_main(["--help"]) == 0
     assert "checkin" in capsys.readouterr().out
+
+
+def test_startup_bench_compares_with_an_empty_start(tmp_path: Path) -> None:
+    from bench.startup import report, run_startup
+
+    results = {
+        "sqlite none": run_startup(f"sqlite:///{tmp_path / 'none.db'}", 0),
+        "sqlite 40": run_startup(f"sqlite:///{tmp_path / 'some.db'}", 40),
+    }
+    assert results["sqlite none"]["schedules"] < results["sqlite 40"]["schedules"]
+    assert results["sqlite 40"]["timers"] == 2  # one wake-up timer and the resync
+    printed = report(results, 40)
+    assert "start-up with 40 nudges is" in printed and "peak RSS" in printed

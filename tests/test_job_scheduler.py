@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.bootstrap import build_app
 from bot.clock import SystemClock
 from bot.commands import Actor, Inbound
-from bot.storage.tables import CheckIn
-from jobs.scheduler import RESYNC_JOB, JobScheduler
+from bot.storage.tables import CheckIn, Community
+from bot.storage.tables_momentum import Nudge
+from jobs.scheduler import RESYNC_JOB, WAKE_JOB, JobScheduler
 from tests.conftest import community, make_settings
 from tests.fakes import FakePlatform
 
@@ -117,3 +119,94 @@ async def test_timers_going_off_together_share_one_pass_off_the_event_loop(sqlit
         app.close()
     assert passes.count("start") == 2  # ten timers: the pass under way, and one more look
     assert ticks == [0, 1, 2, 3, 4]  # the event loop was free during the pass
+
+
+def _add_one_off_nudges(engine, moments: list[datetime]) -> list[int]:
+    """Active one-off nudges in the first community, due at `moments`; their ids."""
+    with Session(engine) as session:
+        community_id = session.exec(select(Community.id)).first()
+        nudges = [
+            Nudge(
+                community_id=community_id,
+                text=f"Nudge {n}",
+                when_text="a date",
+                fire_at=moment,
+                audience="channel",
+                status="active",
+                created_at=datetime.now(UTC),
+                active_since=datetime.now(UTC) - timedelta(minutes=1),
+            )
+            for n, moment in enumerate(moments)
+        ]
+        session.add_all(nudges)
+        session.commit()
+        return [nudge.id for nudge in nudges]
+
+
+def _wake_time(scheduler: JobScheduler) -> datetime | None:
+    return dict(scheduler.armed()).get(WAKE_JOB)
+
+
+async def test_many_schedules_share_one_timer_at_the_earliest_time(sqlite_engine):
+    app = build_app(make_settings(), {"console": FakePlatform()}, engine=sqlite_engine)
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    ids = _add_one_off_nudges(sqlite_engine, [soon + timedelta(hours=n) for n in range(300)])
+    scheduler = JobScheduler(app, resync_seconds=3600)
+    await scheduler.begin()
+    try:
+        # 300 nudges: one wake-up timer plus the resync, not one timer each.
+        assert {job_id for job_id, _ in scheduler.armed()} == {WAKE_JOB, RESYNC_JOB}
+        assert _wake_time(scheduler) == soon
+        assert dict(scheduler.jobs())[f"nudge:{ids[-1]}"] == soon + timedelta(hours=299)
+        # The earliest nudge is paused: the timer moves to the next one.
+        with Session(sqlite_engine) as session:
+            first = session.get(Nudge, ids[0])
+            first.status = "paused"
+            session.add(first)
+            session.commit()
+        scheduler.sync()
+        assert _wake_time(scheduler) == soon + timedelta(hours=1)
+        assert f"nudge:{ids[0]}" not in dict(scheduler.jobs())
+    finally:
+        scheduler.shutdown()
+        app.close()
+
+
+async def test_the_one_timer_fires_the_earliest_nudge_then_moves_on(sqlite_engine):
+    platform = FakePlatform()
+    app = build_app(make_settings(), {"console": platform}, engine=sqlite_engine)
+    due = datetime.now(UTC) + timedelta(seconds=1)
+    later = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=5)
+    first, second = _add_one_off_nudges(sqlite_engine, [due, later])
+    scheduler = JobScheduler(app, resync_seconds=3600)
+    await scheduler.begin()
+    try:
+        await wait_for(lambda: app.timeline.claimed(f"nudge:{first}"))
+        await app.dispatcher.drain()
+        await wait_for(lambda: _wake_time(scheduler) == later)
+        assert not app.timeline.claimed(f"nudge:{second}")
+        assert scheduler.last_pass is not None and scheduler.last_pass >= due
+    finally:
+        scheduler.shutdown()
+        app.close()
+
+
+async def test_start_up_reads_the_tables_off_the_event_loop(sqlite_engine):
+    app = build_app(make_settings(), {"console": FakePlatform()}, engine=sqlite_engine)
+    _add_one_off_nudges(sqlite_engine, [datetime.now(UTC) + timedelta(hours=1)])
+    readers: list[int] = []
+    real_specs = app.timeline.specs
+
+    def noted_specs():
+        readers.append(threading.get_ident())
+        return real_specs()
+
+    app.timeline.specs = noted_specs  # type: ignore[method-assign]
+    scheduler = JobScheduler(app, resync_seconds=3600)
+    await scheduler.begin()
+    try:
+        assert readers and threading.get_ident() not in readers
+        assert _wake_time(scheduler) is not None
+    finally:
+        scheduler.shutdown()
+        app.close()

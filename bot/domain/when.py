@@ -344,7 +344,7 @@ class Recurrence:
     def next_after(self, after: datetime, tz: ZoneInfo) -> datetime | None:
         """The first occurrence strictly after ``after``, in UTC (None if it never fires)."""
         _require_aware(after, "after")
-        return self._next(self._trigger(tz), after.astimezone(UTC))
+        return _next_after(self, after.astimezone(UTC), tz)
 
     def between(
         self, start: datetime, end: datetime, tz: ZoneInfo, limit: int = 1000
@@ -362,6 +362,13 @@ class Recurrence:
             found.append(fire)
             current = fire
         return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _next_after(rule: Recurrence, after_utc: datetime, tz: ZoneInfo) -> datetime | None:
+    """Schedules sharing a rule and a zone share their next time: thousands of nudges
+    "every monday 09:30" looked up from the same moment cost one look-up, not thousands."""
+    return rule._next(rule._trigger(tz), after_utc)
 
 
 def _weekday_list(text: str) -> list[int] | None:
@@ -435,6 +442,7 @@ def _parse_cron(original: str, s: str, expr: str) -> Recurrence:
     return Recurrence(text=f"cron: {cron}", cron=cron)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_recurrence(text: str) -> Recurrence:
     """Read a repeating schedule such as "every monday 09:30" or "cron: 30 9 * * mon".
 
