@@ -14,6 +14,7 @@ import signal
 from collections.abc import Sequence
 from typing import Protocol
 
+from adapters.health import Health, HealthServer
 from adapters.web import make_web_page
 from bot.bootstrap import App, build_app
 from bot.config import Settings
@@ -44,9 +45,13 @@ class Adapter(Protocol):
 
 
 async def serve(
-    settings: Settings, adapters: Sequence[Adapter], stop: asyncio.Event | None = None
+    settings: Settings,
+    adapters: Sequence[Adapter],
+    stop: asyncio.Event | None = None,
+    health_port: int | None = None,
+    health_host: str = "127.0.0.1",
 ) -> None:
-    """Run until `stop` is set (or SIGINT/SIGTERM)."""
+    """Run until `stop` is set (or SIGINT/SIGTERM); `/healthz` on `health_port` if given."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -57,8 +62,15 @@ async def serve(
     dispatcher = asyncio.create_task(app.dispatcher.run_forever(), name="copbot-dispatcher")
     started: list[Adapter] = []
     page = make_web_page(app)
+    health = Health(app, adapters, lambda: scheduler.last_pass)
+    for adapter in adapters:
+        if hasattr(adapter, "health"):
+            adapter.health = health  # e.g. Slack's HTTP port answers /healthz too
+    health_server = HealthServer(health) if health_port is not None else None
     try:
         await scheduler.begin()
+        if health_server is not None:
+            await health_server.start(health_host, health_port or 0)
         if page is not None and settings.web is not None:
             await page.start(settings.web.host, settings.web.port)
             log.warning(
@@ -79,6 +91,8 @@ async def serve(
         if page is not None:
             with contextlib.suppress(Exception):
                 await page.stop()
+        if health_server is not None:
+            await health_server.stop()
         scheduler.shutdown()
         dispatcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):

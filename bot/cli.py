@@ -74,7 +74,24 @@ def _parser() -> argparse.ArgumentParser:
         "else HTTP on 3000)",
     )
     run.add_argument("--guild-id", help="Discord: register /cop on this server at once (testing)")
+    run.add_argument(
+        "--health-port",
+        type=int,
+        help="answer GET /healthz on this port (0: any free port, logged at start)",
+    )
+    run.add_argument(
+        "--health-host", default="127.0.0.1", help="address for --health-port (default 127.0.0.1)"
+    )
     run.set_defaults(action=_run)
+
+    status = sub.add_parser(
+        "status", help="say whether the database answers, what waits to be sent, and more"
+    )
+    status.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
+    status.add_argument(
+        "--health-port", type=int, help="also ask the copbot running on this machine's port"
+    )
+    status.set_defaults(action=_status)
 
     slack = sub.add_parser("slack", help="Slack set-up helpers")
     slack_sub = slack.add_subparsers(title="slack commands")
@@ -266,7 +283,7 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         f"No Slack or Discord tokens found: running the console workspace on {where} "
         f"({_safe_url(settings.database_url)})."
     )
-    return asyncio.run(run_console(settings))
+    return asyncio.run(run_console(settings, health_port=getattr(args, "health_port", None)))
 
 
 def _serve_platforms(settings: Settings, args: argparse.Namespace, platforms: list[str]) -> int:
@@ -280,11 +297,93 @@ def _serve_platforms(settings: Settings, args: argparse.Namespace, platforms: li
         print(f"copbot: {error}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(serve(settings, adapters))
+        asyncio.run(
+            serve(
+                settings,
+                adapters,
+                health_port=getattr(args, "health_port", None),
+                health_host=getattr(args, "health_host", "127.0.0.1"),
+            )
+        )
     except AdapterFatal as error:
         logging.getLogger("copbot").error("copbot stopped: %s", error)
         return 1
     return 0
+
+
+def _status(settings: Settings, args: argparse.Namespace) -> int:
+    """`copbot status [--health-port N]`: the database's figures, and what a running copbot
+    says on its health port."""
+    from bot.health import read_figures
+
+    healthy = True
+    engine = make_engine(settings.database_url)
+    try:
+        revision = current_revision(engine)
+        if revision is None:
+            print("database: answers, but copbot has not set it up yet (copbot db upgrade)")
+            healthy = False
+        else:
+            figures = read_figures(engine)
+            print(f"database: answers (schema revision {revision})")
+            print(
+                f"outbox: {figures.backlog} waiting to be sent, "
+                f"{_plural(figures.dead_letters, 'dead letter')}"
+            )
+            last = figures.last_job_run
+            print(
+                f"last scheduled job: {last.isoformat(timespec='seconds')}"
+                if last
+                else "last scheduled job: none yet"
+            )
+    except Exception as error:  # a database that cannot be reached: one plain line
+        print(f"database: does not answer ({type(error).__name__})")
+        healthy = False
+    finally:
+        engine.dispose()
+    port = getattr(args, "health_port", None)
+    if port is None:
+        print("running copbot: not asked (give --health-port N)")
+        return 0 if healthy else 1
+    answer = _ask_health(port)
+    if answer is None:
+        print(f"running copbot: no copbot answers on port {port}")
+        return 1
+    platforms = ", ".join(f"{name} {state}" for name, state in answer["platforms"].items())
+    last_pass = answer.get("last_scheduler_pass") or "none yet"
+    print(
+        f"running copbot: copbot on port {port}: {answer.get('status', 'unknown')} "
+        f"(database {answer.get('database')}; {platforms or 'no platforms'}; "
+        f"last scheduler pass {last_pass})"
+    )
+    return 0 if healthy and answer.get("status") == "ready" else 1
+
+
+def _ask_health(port: int) -> dict | None:
+    """The JSON a copbot on this machine's `port` answers at /healthz (200 or 503), or None."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    url = f"http://127.0.0.1:{port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            raw = response.read()
+    except urllib.error.HTTPError as error:
+        raw = error.read()
+    except (OSError, ValueError):
+        return None
+    try:
+        answer = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(answer, dict) or not isinstance(answer.get("platforms"), dict):
+        return None
+    return answer
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _slack_manifest(_settings: object, args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import signal
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,8 +95,11 @@ async def _until(
 
 
 @asynccontextmanager
-async def copbot_run(database_url: str, folder: Path) -> AsyncIterator[Copbot]:
-    """Start both fakes and `copbot run --http-port 0` against them; stop it with SIGTERM."""
+async def copbot_run(
+    database_url: str, folder: Path, extra_args: Sequence[str] = ()
+) -> AsyncIterator[Copbot]:
+    """Start both fakes and `copbot run --http-port 0` (and `extra_args`) against them; stop
+    it with SIGTERM."""
     slack = FakeSlack(users=dict(PEOPLE))
     slack.add_channel(SLACK_CHANNEL, "wound-care")
     await slack.start()
@@ -122,6 +125,7 @@ async def copbot_run(database_url: str, folder: Path) -> AsyncIterator[Copbot]:
         str(config),
         "--http-port",
         "0",
+        *extra_args,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,

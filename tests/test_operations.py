@@ -114,3 +114,48 @@ def test_the_systemd_unit_and_dockerfile_run_copbot_and_restart_it_on_failure():
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert "deploy/copbot.service" in readme and "docker build" in readme
     assert "pg_dump" in readme
+
+
+@pytest.mark.parametrize("fresh_database", ["postgres"], indirect=True)
+def test_two_replicas_migrating_a_fresh_postgres_database_at_once_both_succeed(fresh_database):
+    import threading
+
+    start = threading.Barrier(3)
+    failures: list[BaseException] = []
+
+    def replica() -> None:
+        engine = make_engine(fresh_database)
+        try:
+            start.wait()
+            upgrade(engine)
+        except BaseException as error:
+            failures.append(error)
+        finally:
+            engine.dispose()
+
+    replicas = [threading.Thread(target=replica) for _ in range(3)]
+    for thread in replicas:
+        thread.start()
+    for thread in replicas:
+        thread.join(120)
+    assert failures == []
+    engine = make_engine(fresh_database)
+    try:
+        with engine.connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version"))
+            assert len(versions.all()) == 1  # one history
+        assert current_revision(engine) == _head()
+    finally:
+        engine.dispose()
+
+
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from bot.storage.database import alembic_config
+
+    engine = make_engine("sqlite://")
+    try:
+        return ScriptDirectory.from_config(alembic_config(engine)).get_current_head() or ""
+    finally:
+        engine.dispose()

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
+from adapters.health import Health, HealthServer
 from bot.bootstrap import build_app
 from bot.clock import ManualClock
 from bot.config import Settings
@@ -56,8 +57,9 @@ def save_clock(engine: Engine, moment: datetime) -> None:
         session.commit()
 
 
-async def run_console(settings: Settings) -> int:
-    """Run the console workspace on standard input until it ends or /quit."""
+async def run_console(settings: Settings, health_port: int | None = None) -> int:
+    """Run the console workspace on standard input until it ends or /quit (answering
+    `/healthz` on `health_port` meanwhile, if given)."""
     clock = ManualClock(datetime.now(UTC).replace(second=0, microsecond=0))
     board = ButtonBoard()
     console = [c for c in settings.communities if c.platform == "console"]
@@ -71,7 +73,10 @@ async def run_console(settings: Settings) -> int:
     async def remember(moment: datetime) -> None:
         await asyncio.to_thread(save_clock, app.engine, moment)
 
+    health = HealthServer(Health(app, [])) if health_port is not None else None
     try:
+        if health is not None:
+            await health.start("127.0.0.1", health_port or 0)
         saved = await asyncio.to_thread(load_clock, app.engine)
         if saved is not None and saved > clock.now():
             clock.set(saved)
@@ -81,5 +86,7 @@ async def run_console(settings: Settings) -> int:
         await workspace.run(stdin_lines(), echo=not sys.stdin.isatty())
         await remember(clock.now())
     finally:
+        if health is not None:
+            await health.stop()
         app.close()
     return 0

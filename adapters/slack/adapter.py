@@ -115,6 +115,8 @@ class SlackAdapter(Answering):
         )
         self._listen(self.bolt)
         self._app: App | None = None
+        #: The process's health check (set by the runtime): answers GET /healthz here too.
+        self.health: Any = None
         self._executor: ThreadPoolExecutor | None = None
         self._session: aiohttp.ClientSession | None = None
         self._runner: web.AppRunner | None = None
@@ -276,7 +278,9 @@ class SlackAdapter(Answering):
             self._start(work)
         return result
 
-    async def _http_health(self, _request: web.Request) -> web.Response:
+    async def _http_health(self, request: web.Request) -> web.Response:
+        if self.health is not None:
+            return await self.health.handle(request)
         return web.json_response({"ok": self._app is not None})
 
     # ---- listeners: acknowledge, then work in the background ---------------------------

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: How long SQLite waits for another writer's lock before giving up: well under the
 #: platforms' 3 s, so a request that cannot be served in time is answered "try again"
 #: (or retried by the core) rather than left hanging past its deadline.
 SQLITE_BUSY_MS = 2000
+#: The PostgreSQL advisory lock held while migrating ("copbot" in ASCII): replicas starting
+#: together take turns, and the later ones find the schema already up to date.
+MIGRATION_LOCK = 0x636F70626F74
 
 
 def normalise_url(url: str) -> str:
@@ -57,14 +62,34 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """On PostgreSQL, hold the migration advisory lock meanwhile (on a connection of its
+    own, for the session); elsewhere nothing (SQLite serves one process)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
+
+
 def upgrade(engine: Engine, revision: str = "heads") -> None:
-    """Bring the schema up to `revision` (idempotent; every branch head by default)."""
-    command.upgrade(alembic_config(engine), revision)
+    """Bring the schema up to `revision` (idempotent; every branch head by default). On
+    PostgreSQL, replicas upgrading at once take turns (advisory lock)."""
+    with migration_lock(engine):
+        command.upgrade(alembic_config(engine), revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Take the schema back to `revision` (data in what is removed is lost)."""
-    command.downgrade(alembic_config(engine), revision)
+    with migration_lock(engine):
+        command.downgrade(alembic_config(engine), revision)
 
 
 def backup_sqlite(engine: Engine, target: Path) -> None:
