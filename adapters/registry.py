@@ -9,6 +9,20 @@ from adapters.runtime import Adapter
 from bot.config import Settings
 
 MODULES = {"slack": "adapters.slack", "discord": "adapters.discord", "email": "adapters.email"}
+#: The libraries each platform's extra installs (`pip install 'copbot[slack]'`).
+LIBRARIES = {"slack_bolt": "slack", "slack_sdk": "slack", "discord": "discord"}
+TITLES = {"slack": "Slack", "discord": "Discord"}
+
+
+def missing_extra(error: ImportError) -> str | None:
+    """The extra to install when `error` is a platform library that is not installed."""
+    name = (getattr(error, "name", None) or "").split(".")[0]
+    return LIBRARIES.get(name) if isinstance(error, ModuleNotFoundError) else None
+
+
+def not_installed(extra: str) -> str:
+    """One plain line saying how to add a platform's support."""
+    return f"{TITLES[extra]} support is not installed: pip install 'copbot[{extra}]'"
 
 
 class AdapterUnavailable(Exception):
@@ -26,6 +40,11 @@ def make_adapter(name: str, settings: Settings, args: argparse.Namespace) -> Ada
     try:
         module = importlib.import_module(module_name)
         factory = module.make_adapter
-    except (ImportError, AttributeError) as error:
+    except ImportError as error:
+        extra = missing_extra(error)
+        if extra is not None:
+            raise AdapterUnavailable(not_installed(extra)) from None
+        raise AdapterUnavailable(f"the {name} adapter is not available ({error})") from None
+    except AttributeError as error:
         raise AdapterUnavailable(f"the {name} adapter is not available ({error})") from None
     return factory(settings, args)

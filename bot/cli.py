@@ -36,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     if getattr(args, "without_settings", False):
-        return int(args.action(None, args) or 0)
+        return _act(None, args)
     try:
         settings = load_settings(args.config)
     except ConfigError as error:
@@ -49,7 +49,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     configure_logging(settings.log_level)
-    return int(args.action(settings, args) or 0)
+    return _act(settings, args)
+
+
+def _act(settings: Settings | None, args: argparse.Namespace) -> int:
+    """Run the chosen command; a platform library that is not installed gets one line."""
+    try:
+        return int(args.action(settings, args) or 0)
+    except ModuleNotFoundError as error:
+        from adapters.registry import missing_extra, not_installed
+
+        extra = missing_extra(error)
+        if extra is None:
+            raise
+        print(f"copbot: {not_installed(extra)}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
