@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select
@@ -114,14 +115,12 @@ def _apply_when(nudge: Nudge, phrase: str, now: datetime, zone: ZoneInfo) -> Non
         nudge.recurrence, nudge.fire_at = read.text, None
 
 
-def _times(
-    recurrence: str | None, fire_at: datetime | None, zone: ZoneInfo
-) -> Callable[[datetime, datetime], list[datetime]]:
-    """A nudge's fire times in (start, end]. A local time that happens twice (the clocks
-    going back) fires once, the first time."""
-    if recurrence is None:
-        return at(fire_at) if fire_at else lambda _s, _e: []
-    rule = when.parse_recurrence(recurrence)
+def _times(nudge: Nudge | Any, zone: ZoneInfo) -> Callable[[datetime, datetime], list[datetime]]:
+    """The nudge's (or a row of its columns') fire times in (start, end]. A local time that
+    happens twice (the clocks going back) fires once, the first time."""
+    if nudge.recurrence is None:
+        return at(nudge.fire_at) if nudge.fire_at else lambda _s, _e: []
+    rule = when.parse_recurrence(nudge.recurrence)
 
     def times(start: datetime, end: datetime) -> list[datetime]:
         return [t for t in rule.between(start, end, zone) if t.astimezone(zone).fold == 0]
@@ -129,13 +128,11 @@ def _times(
     return times
 
 
-def _next_after(
-    recurrence: str | None, zone: ZoneInfo
-) -> Callable[[datetime], datetime | None] | None:
+def _next_after(nudge: Nudge | Any, zone: ZoneInfo) -> Callable[[datetime], datetime | None] | None:
     """For repeating nudges: the first fire time after a moment, as `_times` would list it."""
-    if recurrence is None:
+    if nudge.recurrence is None:
         return None
-    rule = when.parse_recurrence(recurrence)
+    rule = when.parse_recurrence(nudge.recurrence)
 
     def next_after(after: datetime) -> datetime | None:
         found = rule.next_after(after, zone)
@@ -438,8 +435,8 @@ def collect_jobs(uow: UnitOfWork, settings_of: object) -> list[JobSpec]:
             JobSpec(
                 key=f"nudge:{nudge_id}",
                 community_id=nudge.community_id,
-                times=_times(nudge.recurrence, nudge.fire_at, zone),
-                next_after=_next_after(nudge.recurrence, zone),
+                times=_times(nudge, zone),
+                next_after=_next_after(nudge, zone),
                 make=lambda t, i=nudge_id: SendNudge(i, t),
                 grace=GRACE,
                 since=nudge.active_since,
