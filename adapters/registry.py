@@ -8,10 +8,15 @@ import importlib
 from adapters.runtime import Adapter
 from bot.config import Settings
 
-MODULES = {"slack": "adapters.slack", "discord": "adapters.discord", "email": "adapters.email"}
+MODULES = {
+    "slack": "adapters.slack",
+    "discord": "adapters.discord",
+    "email": "adapters.email",
+    "teams": "adapters.teams",
+}
 #: The libraries each platform's extra installs (`pip install 'copbot[slack]'`).
-LIBRARIES = {"slack_bolt": "slack", "slack_sdk": "slack", "discord": "discord"}
-TITLES = {"slack": "Slack", "discord": "Discord"}
+LIBRARIES = {"slack_bolt": "slack", "slack_sdk": "slack", "discord": "discord", "microsoft_agents": "teams", "jwt": "teams"}
+TITLES = {"slack": "Slack", "discord": "Discord", "teams": "Teams"}
 
 
 def missing_extra(error: ImportError) -> str | None:

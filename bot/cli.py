@@ -78,7 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
     run.add_argument(
         "--platform",
-        choices=("slack", "discord"),
+        choices=("slack", "discord", "teams"),
         help="serve only the communities on this platform (default: every platform)",
     )
     run.add_argument(
@@ -280,7 +280,11 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         needing.append("email")  # members of chat communities reached by email
     missing = [p for p in needing if p not in tokens]
     if missing:
-        variables = {"slack": "SLACK_BOT_TOKEN", "discord": "DISCORD_BOT_TOKEN"}
+        variables = {
+            "slack": "SLACK_BOT_TOKEN",
+            "discord": "DISCORD_BOT_TOKEN",
+            "teams": "TEAMS_APP_ID and TEAMS_APP_PASSWORD",
+        }
         print(
             f"copbot: communities on {', '.join(missing)} need "
             + " and ".join(variables[p] for p in missing)

@@ -35,7 +35,7 @@ from bot.domain.identifiers import IdentifierKind
 from bot.domain.retention import parse_period
 from bot.domain.text import web_link
 
-Platform = Literal["console", "slack", "discord", "email"]
+Platform = Literal["console", "slack", "discord", "teams", "email"]
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 
 
@@ -405,6 +405,15 @@ class Settings(_Strict):
     slack_api_url: str | None = None
     discord_bot_token: SecretStr | None = None
     discord_api_url: str | None = None
+    #: Microsoft Teams: the bot's app (client) id and secret from its Azure Bot registration,
+    #: and its Microsoft Entra tenant (a single-tenant bot).
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None
+    teams_tenant_id: str | None = None
+    #: Other addresses for the Bot Framework's OpenID metadata and token endpoint (a
+    #: sovereign cloud, a proxy, a test fake). By default Microsoft's public cloud.
+    teams_openid_url: str | None = None
+    teams_token_url: str | None = None
 
     @field_validator("communities")
     @classmethod
@@ -444,6 +453,8 @@ class Settings(_Strict):
             found.add("slack")
         if self.discord_bot_token:
             found.add("discord")
+        if self.teams_app_id and self.teams_app_password:
+            found.add("teams")
         return found
 
 
@@ -458,6 +469,11 @@ ENVIRONMENT = {
     "SLACK_API_URL": "slack_api_url",
     "DISCORD_BOT_TOKEN": "discord_bot_token",
     "DISCORD_API_URL": "discord_api_url",
+    "TEAMS_APP_ID": "teams_app_id",
+    "TEAMS_APP_PASSWORD": "teams_app_password",
+    "TEAMS_TENANT_ID": "teams_tenant_id",
+    "TEAMS_OPENID_URL": "teams_openid_url",
+    "TEAMS_TOKEN_URL": "teams_token_url",
 }
 SECRET_FIELDS = {
     "secret_key",
@@ -465,6 +481,7 @@ SECRET_FIELDS = {
     "slack_app_token",
     "slack_signing_secret",
     "discord_bot_token",
+    "teams_app_password",
 }
 
 

@@ -116,8 +116,8 @@ CASES = [
         id="remind-after-close",
     ),
     pytest.param(
-        COMMUNITY.replace('channel = "wound-care"', 'channel = "wound-care"\nplatform = "teams"'),
-        "communities[0].platform: Input should be 'console', 'slack', 'discord' or 'email'",
+        COMMUNITY.replace('channel = "wound-care"', 'channel = "wound-care"\nplatform = "matrix"'),
+        "communities[0].platform: Input should be 'console', 'slack', 'discord', 'teams' or 'email'",
         id="platform",
     ),
     pytest.param(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.storage import (
     tables,
+    tables_addresses,
     tables_contact,
     tables_library,
     tables_meetings,
@@ -16,6 +17,7 @@ from bot.storage import (
 
 __all__ = [
     "tables",
+    "tables_addresses",
     "tables_contact",
     "tables_library",
     "tables_meetings",
