@@ -117,7 +117,8 @@ CASES = [
     ),
     pytest.param(
         COMMUNITY.replace('channel = "wound-care"', 'channel = "wound-care"\nplatform = "matrix"'),
-        "communities[0].platform: Input should be 'console', 'slack', 'discord', 'teams' or 'email'",
+        "communities[0].platform: Input should be "
+        "'console', 'slack', 'discord', 'teams' or 'email'",
         id="platform",
     ),
     pytest.param(
