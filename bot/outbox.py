@@ -222,7 +222,9 @@ class Dispatcher:
                 assert row.user_id is not None
                 message_id = await platform.dm(row.user_id, message, row.key)
         except RateLimited as limited:
-            self._hold(row.platform, limited.retry_after)
+            if limited.scope is None:  # the whole platform asked us to wait
+                self._hold(row.platform, limited.retry_after)
+            # Otherwise only this target waits: its later messages queue behind this one.
             self._finish(row, status="pending", wait=timedelta(seconds=limited.retry_after))
             return False
         except Cancelled as error:  # e.g. unsubscribed meanwhile: it must not go at all

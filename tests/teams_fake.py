@@ -184,8 +184,12 @@ class FakeTeams:
 
     # ---- switches and views ----------------------------------------------------------
 
-    def rate_limit(self, conversation_id: str, times: int = 1, retry_after: float = 2.0) -> None:
-        self.limits.setdefault(conversation_id, []).extend([retry_after] * times)
+    def rate_limit(
+        self, conversation_id: str, times: int = 1, retry_after: float = 2.0, after: int = 0
+    ) -> None:
+        """The next `times` sends to the conversation (after `after` more go through) get
+        429 with Retry-After."""
+        self.limits.setdefault(conversation_id, []).extend([0.0] * after + [retry_after] * times)
 
     def to(self, conversation_id: str) -> list[Sent]:
         return [s for s in self.sent if s.conversation_id == conversation_id]
@@ -366,8 +370,10 @@ class FakeTeams:
         if not self._authorised(request):
             return web.json_response({"error": {"code": "Unauthorized"}}, status=401)
         conversation = request.match_info["cid"]
-        waits = self.limits.get(conversation)
-        if waits:
+        waits = self.limits.get(conversation.split(";")[0])
+        if waits and waits[0] == 0.0:
+            waits.pop(0)
+        elif waits:
             self.limited.append(conversation)
             return web.json_response(
                 {"error": {"code": "TooManyRequests"}},

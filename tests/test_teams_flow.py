@@ -6,63 +6,14 @@ on SQLite and PostgreSQL, with a simulated clock for the core."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlmodel import Session, select
 
-from adapters.teams import TeamsAdapter
-from bot.bootstrap import App, build_app
-from bot.config import parse_settings
-from bot.storage.tables import InboundEvent, OutboxMessage
-from tests.conftest import community
-from tests.teams_fake import CHANNEL_ID, FakeTeams, Sent, person
+from tests.teams_fake import FakeTeams
+from tests.teams_world import CORA, World, start_world, stop_world
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-CORA = person("cora", "Cora")  # a convener
-ANA = person("ana", "Ana")
-BEN = person("ben", "Ben")
-DEE = person("dee", "Dee")
-
-
-def teams_settings(fake: FakeTeams, **overrides: Any):
-    raw = {
-        "communities": [
-            community(
-                platform="teams",
-                channel=CHANNEL_ID,
-                conveners=[CORA["id"]],
-                keepers=[],
-                **overrides,
-            )
-        ]
-    }
-    return parse_settings(raw, fake.environment())
-
-
-@dataclass
-class World:
-    fake: FakeTeams
-    adapter: TeamsAdapter
-    app: App
-
-    async def send(self, activity: dict[str, Any], **kw: Any) -> int:
-        status, _ = await self.fake.send(activity, **kw)
-        await self.adapter.settle()
-        return status
-
-    async def type(self, who: dict, text: str, *, channel: str | None = None) -> list[Sent]:
-        """Type `text` to copbot; the private answers it got in their 1:1 chat."""
-        before = len(self.fake.to_user(who))
-        status = await self.send(self.fake.typed(who, text, channel=channel))
-        assert status in (200, 202), status
-        return self.fake.to_user(who)[before:]
-
-    async def deliver(self) -> None:
-        await self.app.dispatcher.drain()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -74,34 +25,18 @@ async def fake() -> AsyncIterator[FakeTeams]:
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def teams_world(
-    fake: FakeTeams, engine, clock
-) -> AsyncIterator[Callable[..., Awaitable[World]]]:
+async def teams_world(fake, engine, clock) -> AsyncIterator[Callable[..., Awaitable[World]]]:
     fake.reset()
     worlds: list[World] = []
 
     async def start(settings=None) -> World:
-        config = settings or teams_settings(fake)
-        adapter = TeamsAdapter(config, http_port=0, http_host="127.0.0.1", core_threads=1)
-        app = build_app(config, {"teams": adapter.platform}, clock=clock, engine=engine)
-        await adapter.start(app)
-        fake.bot_url = f"http://127.0.0.1:{adapter.http_port}/api/messages"
-        world = World(fake, adapter, app)
+        world = await start_world(fake, engine, clock, settings)
         worlds.append(world)
         return world
 
     yield start
     for world in worlds:
-        await world.adapter.stop()
-        world.app.close()
-
-
-def _effects(app: App) -> tuple[int, int]:
-    with Session(app.engine) as session:
-        return (
-            len(session.exec(select(OutboxMessage)).all()),
-            len(session.exec(select(InboundEvent)).all()),
-        )
+        await stop_world(world)
 
 
 async def test_a_command_typed_in_the_one_to_one_chat_is_answered_there(teams_world):
@@ -139,7 +74,7 @@ async def test_a_request_without_a_valid_token_is_refused_and_changes_nothing(te
         "expired": fake.token(exp=1_000_000, nbf=999_000, iat=999_000),
         "unknown issuer": fake.token(iss="https://login.example.org/evil"),
     }
-    before = _effects(world.app)
+    before = world.effects()
     activity = fake.typed(CORA, "/cop checkin open")
     if forgery == "no token":
         status = await world.send(activity, auth="")
@@ -149,5 +84,5 @@ async def test_a_request_without_a_valid_token_is_refused_and_changes_nothing(te
         status = await world.send(activity, token=tokens[forgery])
     assert status == 401
     await world.deliver()
-    assert _effects(world.app) == before
+    assert world.effects() == before
     assert fake.sent == [] and fake.token_requests == []

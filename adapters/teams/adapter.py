@@ -88,6 +88,9 @@ class TeamsAdapter:
             settings.teams_token_url or token_url(self.tenant_id),
         )
         self.cloud = CloudAdapter(connection_manager=self.credentials)  # type: ignore[arg-type]
+        # The SDK's default would post the error's text into the conversation: errors
+        # come back to copbot instead (a DeliveryError for the outbox, a log line).
+        self.cloud.on_turn_error = None
         self.connector = Connector(self.cloud, self.app_id)
         self.agent = CopAgent(self)
         self.platform = TeamsPlatform(self)
@@ -260,8 +263,9 @@ class TeamsAdapter:
         self, activity: dict[str, Any], here: t.Where, messages: list[OutMessage], forms: list
     ) -> None:
         """Show the answer to the person who acted, in their 1:1 chat with copbot."""
-        cards = [c for m in messages for c in render_message(m, self.seal)]
-        cards += [render_form(f, self.seal) for f in forms]
+        came_from = here.channel_id
+        cards = [c for m in messages for c in render_message(m, self.seal, came_from)]
+        cards += [render_form(f, self.seal, came_from) for f in forms]
         if not cards:
             return
         texts = [summary(m) for m in messages] + [f.title for f in forms]

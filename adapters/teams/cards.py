@@ -57,17 +57,25 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _action(button: Button, seal: Seal) -> dict[str, Any]:
+def _sealed(seal: Seal, data: dict[str, Any], channel: str | None) -> dict[str, str]:
+    """The card data: copbot's sealed payload, with the community channel an answer in
+    the 1:1 chat came from (so its buttons act in that community)."""
+    return {DATA_KEY: seal.seal(data | {"ch": channel} if channel else data)}
+
+
+def _action(button: Button, seal: Seal, channel: str | None) -> dict[str, Any]:
     return {
         "type": "Action.Submit",
         "title": _cut(button.label, LABEL),
         "style": STYLES.get(button.style, "default"),
-        "data": {DATA_KEY: seal.seal({"a": button.action, "v": button.value})},
+        "data": _sealed(seal, {"a": button.action, "v": button.value}, channel),
     }
 
 
-def _button_rows(buttons: Iterable[Button], seal: Seal) -> list[dict[str, Any]]:
-    actions = [_action(b, seal) for b in buttons]
+def _button_rows(
+    buttons: Iterable[Button], seal: Seal, channel: str | None
+) -> list[dict[str, Any]]:
+    actions = [_action(b, seal, channel) for b in buttons]
     return [
         {"type": "ActionSet", "actions": actions[i : i + BUTTONS_PER_ROW]}
         for i in range(0, len(actions), BUTTONS_PER_ROW)
@@ -106,7 +114,9 @@ def _pack(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [card(body) for body in cards if body]
 
 
-def message_elements(message: OutMessage, seal: Seal) -> list[dict[str, Any]]:
+def message_elements(
+    message: OutMessage, seal: Seal, channel: str | None = None
+) -> list[dict[str, Any]]:
     """The message's card elements, in order."""
     elements: list[dict[str, Any]] = []
     if message.title:
@@ -125,13 +135,16 @@ def message_elements(message: OutMessage, seal: Seal) -> list[dict[str, Any]]:
         )
     if message.footer:
         elements += _text(message.footer, subtle=True)
-    elements += _button_rows(message.buttons, seal)
+    elements += _button_rows(message.buttons, seal, channel)
     return elements
 
 
-def render_message(message: OutMessage, seal: Seal) -> list[dict[str, Any]]:
-    """One message as one or more Adaptive Card attachments (one per Teams message)."""
-    return _pack(message_elements(message, seal)) or [card(_text(" "))]
+def render_message(
+    message: OutMessage, seal: Seal, channel: str | None = None
+) -> list[dict[str, Any]]:
+    """One message as one or more Adaptive Card attachments (one per Teams message).
+    `channel`: the community channel a private answer came from."""
+    return _pack(message_elements(message, seal, channel)) or [card(_text(" "))]
 
 
 def summary(message: OutMessage) -> str:
@@ -167,7 +180,7 @@ def _input(field: FormField) -> dict[str, Any]:
     return base
 
 
-def render_form(form: Form, seal: Seal) -> dict[str, Any]:
+def render_form(form: Form, seal: Seal, channel: str | None = None) -> dict[str, Any]:
     """The core's form as one card: its inputs and a sealed submit button."""
     data = {"form": form.form_id, "meta": form.metadata, "fields": [f.name for f in form.fields]}
     body = [*_text(form.title, bold=True, large=True), *(_input(f) for f in form.fields)]
@@ -179,7 +192,7 @@ def render_form(form: Form, seal: Seal) -> dict[str, Any]:
                     "type": "Action.Submit",
                     "title": _cut(form.submit_label, LABEL),
                     "style": "positive",
-                    "data": {DATA_KEY: seal.seal(data)},
+                    "data": _sealed(seal, data, channel),
                 }
             ],
         }

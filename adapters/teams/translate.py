@@ -118,6 +118,8 @@ def submit_inbound(activity: dict[str, Any], data: dict[str, Any], seal: Seal) -
     if sealed is None:
         raise Refused("the card's data is not copbot's")
     who = actor(activity)
+    if who.channel_id is None and isinstance(sealed.get("ch"), str):
+        who = Actor(who.platform, who.user_id, who.display_name, sealed["ch"])
     key = event_key(activity)
     if "a" in sealed:
         return Inbound(
