@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 
-from bench import checkin_cycle, digest, fanout, identifiers, slack_path, startup
+from bench import checkin_cycle, digest, fanout, identifiers, slack_path, startup, teams_path
 
 #: name -> entry point taking the benchmark's own command-line options.
 BENCHMARKS: dict[str, Callable[[Sequence[str]], int]] = {
@@ -13,6 +13,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[str]], int]] = {
     "digest": digest.main,
     "identifiers": identifiers.main,
     "slack": slack_path.main,
+    "teams": teams_path.main,
     "fanout": fanout.main,
     "startup": startup.main,
 }

@@ -115,6 +115,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     slack_manifest.set_defaults(action=_slack_manifest, without_settings=True)
 
+    teams = sub.add_parser("teams", help="Microsoft Teams set-up helpers")
+    teams_sub = teams.add_subparsers(title="teams commands")
+    teams_manifest = teams_sub.add_parser(
+        "manifest", help="write the Teams app package (a zip with manifest.json and icons)"
+    )
+    teams_manifest.add_argument(
+        "--app-id", help="the bot's Microsoft App ID (default: TEAMS_APP_ID)"
+    )
+    teams_manifest.add_argument(
+        "--website", required=True, help="your organisation's https:// page about copbot"
+    )
+    teams_manifest.add_argument("--privacy", help="https:// privacy notice (default: --website)")
+    teams_manifest.add_argument("--terms", help="https:// terms of use (default: --website)")
+    teams_manifest.add_argument("--developer", default="copbot", help="who provides the app")
+    teams_manifest.add_argument(
+        "--output", default="copbot-teams.zip", help="the file to write (default copbot-teams.zip)"
+    )
+    teams_manifest.set_defaults(action=_teams_manifest, without_settings=True)
+
     doctor = sub.add_parser("doctor", help="check tokens, scopes and channel membership")
     doctor.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
     doctor.set_defaults(action=_doctor)
@@ -418,6 +437,12 @@ def _slack_manifest(_settings: object, args: argparse.Namespace) -> int:
     return 0
 
 
+def _teams_manifest(_settings: object, args: argparse.Namespace) -> int:
+    from adapters.teams.manifest import main as write_package
+
+    return write_package(args)
+
+
 def _doctor(settings: Settings, _args: argparse.Namespace) -> int:
     """Check each platform's set-up and say precisely what is missing."""
     if _secret_key_in_database(settings):
@@ -426,12 +451,19 @@ def _doctor(settings: Settings, _args: argparse.Namespace) -> int:
         print(f"WARNING: {IN_DATABASE_WARNING}")
         return 1
     platforms = {c.platform for c in settings.communities} | settings.platforms_with_tokens()
-    if "slack" not in platforms:
-        print("Nothing to check: no community is on Slack (the console needs no set-up).")
+    if not platforms & {"slack", "teams"}:
+        print("Nothing to check: no community is on Slack or Teams (the console needs no set-up).")
         return 0
-    from adapters.slack import doctor
+    status = 0
+    if "slack" in platforms:
+        from adapters.slack import doctor
 
-    return asyncio.run(doctor(settings))
+        status |= asyncio.run(doctor(settings))
+    if "teams" in platforms:
+        from adapters.teams.doctor import doctor as teams_doctor
+
+        status |= asyncio.run(teams_doctor(settings))
+    return status
 
 
 def _version() -> str:

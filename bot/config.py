@@ -414,6 +414,8 @@ class Settings(_Strict):
     #: sovereign cloud, a proxy, a test fake). By default Microsoft's public cloud.
     teams_openid_url: str | None = None
     teams_token_url: str | None = None
+    #: copbot's public messaging endpoint, as registered in the Azure Bot (for doctor).
+    teams_endpoint: str | None = None
 
     @field_validator("communities")
     @classmethod
@@ -474,6 +476,7 @@ ENVIRONMENT = {
     "TEAMS_TENANT_ID": "teams_tenant_id",
     "TEAMS_OPENID_URL": "teams_openid_url",
     "TEAMS_TOKEN_URL": "teams_token_url",
+    "TEAMS_ENDPOINT": "teams_endpoint",
 }
 SECRET_FIELDS = {
     "secret_key",

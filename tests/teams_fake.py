@@ -121,6 +121,7 @@ class FakeTeams:
     closed: set[str] = field(default_factory=set)
     limits: dict[str, list[float]] = field(default_factory=dict)
     limited: list[str] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.key = _key()
@@ -142,6 +143,7 @@ class FakeTeams:
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_post("/v3/conversations/{cid}/activities", self._activity)
         app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._activity)
+        app.router.add_put("/upload/{name}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -163,6 +165,7 @@ class FakeTeams:
         self.closed.clear()
         self.limits.clear()
         self.limited.clear()
+        self.uploads.clear()
 
     @property
     def base(self) -> str:
@@ -300,6 +303,26 @@ class FakeTeams:
         value.update({f"f_{k}": v for k, v in inputs.items()})
         return self.activity("message", user, channel=channel, value=value, replyToId="1")
 
+    def consent(self, user: dict[str, str], sent: Sent, action: str = "accept") -> dict[str, Any]:
+        """The person answers a file consent card (Teams' fileConsent/invoke)."""
+        [card] = [
+            a
+            for a in sent.body.get("attachments") or []
+            if a.get("contentType") == "application/vnd.microsoft.teams.card.file.consent"
+        ]
+        name = card["name"]
+        context = card["content"]["acceptContext" if action == "accept" else "declineContext"]
+        value: dict[str, Any] = {"type": "fileUpload", "action": action, "context": context}
+        if action == "accept":
+            value["uploadInfo"] = {
+                "name": name,
+                "uploadUrl": f"{self.base}/upload/{name}",
+                "contentUrl": f"https://contoso-my.sharepoint.com/personal/{name}",
+                "uniqueId": "file-" + secrets.token_hex(4),
+                "fileType": name.rsplit(".", 1)[-1],
+            }
+        return self.activity("invoke", user, name="fileConsent/invoke", value=value)
+
     def installed_for(self, user: dict[str, str]) -> dict[str, Any]:
         """The app installed for a person (their 1:1 chat with copbot begins)."""
         return self.activity("conversationUpdate", user, membersAdded=[{"id": BOT_ID}])
@@ -365,6 +388,14 @@ class FakeTeams:
                 status=403,
             )
         return web.json_response({"id": chat_id({"id": user_id})}, status=201)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        expected = f"bytes 0-{len(body) - 1}/{len(body)}"
+        if request.headers.get("Content-Range") != expected:
+            return web.json_response({"error": "bad Content-Range"}, status=400)
+        self.uploads[request.match_info["name"]] = body
+        return web.json_response({"id": "uploaded"}, status=201)
 
     async def _activity(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

@@ -270,3 +270,35 @@ async def test_a_message_split_over_cards_is_resumed_not_repeated_after_a_429(te
     text = "\n".join(p.text for p in posts)
     assert [f"Part {n}" in text for n in range(12)] == [True] * 12
     assert text.count("Part 0\n") == 1 and text.count("A long one") == 1
+
+
+async def test_your_data_arrives_as_a_file_you_allow_in_your_chat(teams_world):
+    world = await teams_world()
+    fake = world.fake
+    await world.type(ANA, "win Shared care plans live", channel=CHANNEL_ID)
+    await world.type(ANA, "mydata")
+    await world.deliver()
+    [offer] = [
+        s
+        for s in fake.to_user(ANA)
+        if any(
+            a.get("contentType") == "application/vnd.microsoft.teams.card.file.consent"
+            for a in s.body.get("attachments") or []
+        )
+    ]
+    assert fake.uploads == {}
+    # Declining sends nothing; allowing puts the file in her OneDrive and shows it.
+    await world.send(fake.consent(ANA, offer, "decline"))
+    assert fake.uploads == {}
+    before = len(fake.to_user(ANA))
+    await world.send(fake.consent(ANA, offer))
+    [(name, body)] = fake.uploads.items()
+    assert name.endswith("-my-data.json") and "Shared care plans live" in body.decode()
+    [shown] = fake.to_user(ANA)[before:]
+    [info] = shown.body["attachments"]
+    assert info["contentType"] == "application/vnd.microsoft.teams.card.file.info"
+    assert info["name"] == name
+    # Someone else answering with Ana's card gets nothing.
+    fake.uploads.clear()
+    await world.send(fake.consent(BEN, offer))
+    assert fake.uploads == {}

@@ -33,6 +33,7 @@ from bot.config import Settings, reveal
 from bot.messages import OutMessage, Response, say
 
 from . import addresses as a
+from . import files
 from . import translate as t
 from .auth import ClientCredentials, TokenCheck, token_url
 from .cards import render_form, render_message, summary
@@ -197,6 +198,9 @@ class TeamsAdapter:
         if kind in ("conversationUpdate", "installationUpdate"):
             await self._installed(activity, here)
             return
+        if kind == "invoke" and activity.get("name") == files.INVOKE:
+            await files.answer_consent(self, activity, here)
+            return
         try:
             inbound = t.message_inbound(activity, self.seal)
         except t.Refused as refused:
@@ -251,6 +255,10 @@ class TeamsAdapter:
         except Exception:
             notices.put_back(self.app.engine, held)
             raise
+
+    def cards_for(self, message: OutMessage) -> list[Activity]:
+        """A message as the card activities that show it."""
+        return [card_activity(c, summary(message)) for c in render_message(message, self.seal)]
 
     def _handle(self, inbound: Inbound) -> tuple[Response, list[notices.Held]]:
         """In a worker thread: the core's answer, and the person's held messages."""

@@ -130,8 +130,8 @@ def message_elements(
             elements += _text(f"• {item}")
     if message.attachment is not None:
         elements += _text(
-            f"{message.attachment.filename} ({message.attachment.size:,} bytes) is attached "
-            "as a separate file."
+            f"The file {message.attachment.filename} ({message.attachment.size:,} bytes) "
+            "comes in our 1:1 chat: Teams asks you to allow it first."
         )
     if message.footer:
         elements += _text(message.footer, subtle=True)

@@ -19,6 +19,7 @@ from bot.ports import DeliveryError, Unreachable
 from . import addresses as a
 from .cards import render_message, summary
 from .connector import CANNOT_OPEN, Connector, _Partial, card_activity
+from .files import consent_activity
 
 if TYPE_CHECKING:
     from .adapter import TeamsAdapter
@@ -64,7 +65,7 @@ class TeamsPlatform:
 
     async def dm(self, user_id: str, message: OutMessage, key: str) -> str:
         service_url, conversation, tenant = await self.chat_with(user_id)
-        return await self.send(service_url, conversation, tenant, message, key)
+        return await self.send(service_url, conversation, tenant, message, key, private=True)
 
     async def chat_with(self, user_id: str) -> tuple[str, str, str | None]:
         """The person's 1:1 chat with copbot (service URL, conversation id, tenant),
@@ -99,12 +100,17 @@ class TeamsPlatform:
         tenant_id: str | None,
         message: OutMessage,
         key: str,
+        *,
+        private: bool = False,
     ) -> str:
-        """The message's cards, in order; cards a failed try already sent are not sent
-        again. Returns the first card's id."""
-        cards = render_message(message, self._adapter.seal)
+        """The message's cards, in order (and, in a 1:1 chat, the consent card for its
+        file); cards a failed try already sent are not sent again. Returns the first id."""
+        seal = self._adapter.seal
+        activities = [card_activity(c, summary(message)) for c in render_message(message, seal)]
+        if private and message.attachment is not None:
+            activities.append(consent_activity(key, message.attachment, seal.seal({"file": key})))
         sent = self._sent.get(key, [])
-        rest = [card_activity(c, summary(message)) for c in cards[len(sent) :]]
+        rest = activities[len(sent) :]
         try:
             ids = await self.connector.send(service_url, conversation_id, tenant_id, rest)
         except _Partial as partial:
