@@ -15,7 +15,13 @@ MODULES = {
     "teams": "adapters.teams",
 }
 #: The libraries each platform's extra installs (`pip install 'copbot[slack]'`).
-LIBRARIES = {"slack_bolt": "slack", "slack_sdk": "slack", "discord": "discord", "microsoft_agents": "teams", "jwt": "teams"}
+LIBRARIES = {
+    "slack_bolt": "slack",
+    "slack_sdk": "slack",
+    "discord": "discord",
+    "microsoft_agents": "teams",
+    "jwt": "teams",
+}
 TITLES = {"slack": "Slack", "discord": "Discord", "teams": "Teams"}
 
 

@@ -1,7 +1,7 @@
 """platform addresses: how to reach a user's 1:1 chat or a channel again (Teams)
 
-Revision ID: 0024f
-Revises: 0023m
+Revision ID: 0025f
+Revises: 0024m
 Create Date: 2026-12-02 16:40:00.000000
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 from alembic import op
 
 
-revision = '0024f'
-down_revision = '0023m'
+revision = '0025f'
+down_revision = '0024m'
 branch_labels = None
 depends_on = None
 
