@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,5 +27,13 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench all
 
+# Mutation testing of named modules with a fast test subset (not part of `make test`):
+#   make mutation MODULES="bot/domain/when.py" TESTS="tests/test_when.py"
+MODULES ?= bot/domain/when.py
+TESTS   ?= tests/test_when.py
+JOBS    ?= 2
+mutation: $(BIN)/python
+	nice -n 10 $(BIN)/python tools/mutation.py --jobs $(JOBS) --modules $(MODULES) --tests $(TESTS)
+
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache mutants
