@@ -1,40 +1,22 @@
 """My data: see everything copbot holds about you (/cop mydata), erase it (/cop forget-me),
 a community-wide retention period, and a log of administrative actions (no content).
 
-Both export and erasure walk the schema (every table registered by bot.storage.schema), so
-a table added later is covered without changes here. What counts as "about a member":
-
-- every column with a foreign key to member.id (and the member row itself);
-- text columns named `user_id` / `*_user_id` holding their platform user id, in tables
-  with a `community_id` (e.g. private messages to them in the outbox);
-- author keys (columns marked by bot.storage.keys.key_column) equal to the key the member
-  would have for that row's item (bot.anonymity.author_key): check-in replies, wins, ballots
-  while their item is open (after it closes, no key leads to anyone).
-
-On erasure, per foreign-key column: `member_id` (the row is by or about them) is deleted,
-or with "keep my contributions" set to NULL when the column allows it (with `anonymous`
-set and keyed hashes replaced by random ones); other nullable columns (who nominated,
-opened, edited…) are set to NULL; non-nullable ones are deleted. A column can override
-this with `info={"erase": "delete" | "null"}`. Rows that point at deleted rows follow the
-same rule. Their name is replaced by "a former member" in messages copbot keeps.
+Both the export and erasure find a member's rows by walking the whole schema
+(bot.features.erase), so a table added later is covered without changes here.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, ColumnElement, String, Table, Text, func, or_
-from sqlmodel import SQLModel, col, select
+from sqlalchemy import func
+from sqlmodel import col, select
 
 import bot.storage.schema  # noqa: F401  (registers every table on SQLModel.metadata)
-from bot import anonymity
 from bot import commands as c
 from bot.config import CommunitySettings
 from bot.context import Context
@@ -43,6 +25,7 @@ from bot.domain.retention import parse_period
 from bot.domain.text import plural, plural_of
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, mention, usage_error
+from bot.features.erase import erase_member, select_member, tables
 from bot.features.mydata_words import record_sections
 from bot.messages import Attachment, Button, OutMessage, Response, Section, say
 from bot.scheduling import JobSpec
@@ -50,7 +33,6 @@ from bot.storage.tables import Activity, Community, Member, OutboxMessage
 from bot.storage.tables_contact import ChannelPost
 from bot.storage.tables_trust import AdminLog
 
-FORMER_MEMBER = "a former member"
 RETENTION_SCHEDULE = "every day 03:30"
 
 
@@ -105,90 +87,6 @@ def audit(ctx: Context, action: str, target_member_id: int | None = None) -> Non
     )
 
 
-# ---- the schema walk ---------------------------------------------------------------------
-
-
-def _tables() -> list[Table]:
-    return list(SQLModel.metadata.sorted_tables)
-
-
-def member_columns() -> Iterator[tuple[Table, Column[Any]]]:
-    """Every (table, column) with a foreign key to member.id."""
-    for table in _tables():
-        for column in table.columns:
-            if any(
-                fk.column.table.name == Member.__tablename__ and fk.column.name == "id"
-                for fk in column.foreign_keys
-            ):
-                yield table, column
-
-
-def _user_id_columns() -> Iterator[tuple[Table, Column[Any]]]:
-    for table in _tables():
-        if table.name == Member.__tablename__ or "community_id" not in table.columns:
-            continue
-        for column in table.columns:
-            name = column.name
-            if _is_text(column) and (name == "user_id" or name.endswith("_user_id")):
-                yield table, column
-
-
-def _is_text(column: Column[Any]) -> bool:
-    kind = column.type
-    return isinstance(kind, String | Text) or isinstance(getattr(kind, "impl", None), String)
-
-
-def _hash_columns() -> Iterator[tuple[Table, Column[Any]]]:
-    """Author-key columns (bot.anonymity): keyed hashes a member's id can be matched to."""
-    yield from anonymity.key_columns(_tables())
-
-
-def _hash_matches(
-    ctx: Context, table: Table, column: Column[Any], mid: int
-) -> ColumnElement[bool] | None:
-    """A condition selecting the rows whose keyed hash is this member's, or None."""
-    wanted = anonymity.member_keys(ctx.uow.session, ctx.secret, table, column, mid)
-    if not wanted:
-        return None
-    return column.in_(sorted(wanted))
-
-
-@dataclass
-class Selection:
-    """The rows about one member: per table, the conditions that pick them."""
-
-    conditions: dict[str, list[tuple[str, ColumnElement[bool]]]]
-
-    def where(self, table: Table) -> ColumnElement[bool] | None:
-        parts = [condition for _, condition in self.conditions.get(table.name, [])]
-        return or_(*parts) if parts else None
-
-
-def select_member(ctx: Context, member: Member) -> Selection:
-    """Find every row about `member`, in every table (see the module's docstring)."""
-    assert member.id is not None
-    found: dict[str, list[tuple[str, ColumnElement[bool]]]] = {}
-
-    def add(table: Table, reason: str, condition: ColumnElement[bool]) -> None:
-        found.setdefault(table.name, []).append((reason, condition))
-
-    member_table = Member.__table__  # type: ignore[attr-defined]
-    add(member_table, "id", member_table.c.id == member.id)
-    for table, column in member_columns():
-        add(table, column.name, column == member.id)
-    for table, column in _user_id_columns():
-        add(
-            table,
-            column.name,
-            (column == member.platform_user_id) & (table.c.community_id == ctx.community_id),
-        )
-    for table, column in _hash_columns():
-        condition = _hash_matches(ctx, table, column, member.id)
-        if condition is not None:
-            add(table, column.name, condition)
-    return Selection(found)
-
-
 def _jsonable(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -199,7 +97,7 @@ def collect(ctx: Context, member: Member) -> dict[str, list[dict[str, object]]]:
     """Every row about `member`, table by table (tables with none are left out)."""
     selection = select_member(ctx, member)
     data: dict[str, list[dict[str, object]]] = {}
-    for table in _tables():
+    for table in tables():
         condition = selection.where(table)
         if condition is None:
             continue
@@ -207,134 +105,6 @@ def collect(ctx: Context, member: Member) -> dict[str, list[dict[str, object]]]:
         if rows:
             data[table.name] = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
     return data
-
-
-# ---- erasure -----------------------------------------------------------------------------
-
-
-def _children(table: Table) -> list[tuple[Table, Column[Any], Column[Any]]]:
-    """(child table, child column, parent column) for every foreign key into `table`."""
-    found = []
-    for child in _tables():
-        for column in child.columns:
-            for fk in column.foreign_keys:
-                if fk.column.table is table:
-                    found.append((child, column, fk.column))
-    return found
-
-
-def _delete(ctx: Context, table: Table, condition: ColumnElement[bool], depth: int = 0) -> None:
-    """Delete rows, first letting go of the rows that point at them (NULL where allowed,
-    otherwise deleted in turn)."""
-    if depth > 8:
-        raise RuntimeError(f"foreign keys nest too deeply below {table.name}")
-    session = ctx.uow.session
-    for child, column, parent in _children(table):
-        values = [v for (v,) in session.execute(select(parent).where(condition)).all()]
-        if not values:
-            continue
-        if column.nullable and column.info.get("erase") != "delete":
-            session.execute(child.update().where(column.in_(values)).values({column.name: None}))
-        else:
-            _delete(ctx, child, column.in_(values), depth + 1)
-    session.execute(table.delete().where(condition))
-
-
-def _anonymise(ctx: Context, table: Table, condition: ColumnElement[bool], column: str) -> None:
-    """Keep the rows but cut them loose: the member column NULL, marked anonymous, and any
-    keyed hash replaced by a random one (so not even the secret links them back)."""
-    session = ctx.uow.session
-    pk = list(table.primary_key.columns)
-    hashes = [
-        h.name
-        for h in table.columns
-        if h.name.endswith("_key") and getattr(h.type, "length", None) == 64
-    ]
-    values: dict[str, object] = {column: None} if column else {}
-    if "anonymous" in table.columns:
-        values["anonymous"] = True
-    for row in session.execute(select(*pk).where(condition)).all():
-        fresh = values | {name: secrets.token_hex(32) for name in hashes}
-        if fresh:
-            match = [p == v for p, v in zip(pk, row, strict=True)]
-            session.execute(table.update().where(*match).values(fresh))
-
-
-def erase_member(ctx: Context, member: Member, *, keep_contributions: bool) -> None:
-    """Erase everything about `member` in this community; with `keep_contributions`, what
-    they wrote stays, unattributable."""
-    session = ctx.uow.session
-    session.flush()
-    assert member.id is not None
-    mid, names = member.id, {member.display_name, member.platform_user_id}
-    member_table = Member.__table__  # type: ignore[attr-defined]
-    # Keyed hashes first, while the member's id still picks them out.
-    for table, column in _hash_columns():
-        condition = _hash_matches(ctx, table, column, mid)
-        if condition is None:
-            continue
-        if keep_contributions:
-            _anonymise(ctx, table, condition, "")
-        else:
-            _delete(ctx, table, condition)
-    for table, column in list(member_columns()):
-        condition = column == mid
-        rule = column.info.get("erase")
-        if rule is None:
-            if not column.nullable:
-                rule = "delete"
-            elif column.name == "member_id":
-                rule = "anonymise" if keep_contributions else "delete"
-            else:
-                rule = "null"
-        if rule == "delete":
-            _delete(ctx, table, condition)
-        elif rule == "anonymise":
-            _anonymise(ctx, table, condition, column.name)
-        else:
-            session.execute(table.update().where(condition).values({column.name: None}))
-    for table, column in _user_id_columns():
-        _delete(
-            ctx,
-            table,
-            (column == member.platform_user_id) & (table.c.community_id == ctx.community_id),
-        )
-    outbox = OutboxMessage.__table__  # type: ignore[attr-defined]
-    _delete(ctx, outbox, (outbox.c.platform == "email") & (outbox.c.user_id == f"member:{mid}"))
-    _delete(ctx, member_table, member_table.c.id == mid)
-    _scrub_names(ctx, names)
-    session.expire_all()
-
-
-def _scrub_names(ctx: Context, names: set[str]) -> None:
-    """Replace the member's name in the messages copbot keeps (e.g. a named summary)."""
-    # Exact case and at least 3 letters: a member called "Will" must not change "will".
-    words = [re.escape(n) for n in sorted(names, key=len, reverse=True) if len(n.strip()) >= 3]
-    if not words:
-        return
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)")
-    session = ctx.uow.session
-    for table in (OutboxMessage.__table__, ChannelPost.__table__):  # type: ignore[attr-defined]
-        rows = session.execute(
-            select(table.c.id, table.c.payload).where(table.c.community_id == ctx.community_id)
-        ).all()
-        for row_id, payload in rows:
-            if not pattern.search(payload):
-                continue
-            cleaned = json.dumps(
-                _replace(json.loads(payload), pattern), ensure_ascii=False, separators=(",", ":")
-            )
-            session.execute(table.update().where(table.c.id == row_id).values(payload=cleaned))
-
-
-def _replace(value: Any, pattern: re.Pattern[str]) -> Any:
-    if isinstance(value, str):
-        return pattern.sub(FORMER_MEMBER, value)
-    if isinstance(value, list):
-        return [_replace(v, pattern) for v in value]
-    if isinstance(value, dict):  # an attachment's `data` is base64 bytes (a chart), not words
-        return {k: v if k == "data" else _replace(v, pattern) for k, v in value.items()}
-    return value
 
 
 # ---- handlers ----------------------------------------------------------------------------

@@ -37,7 +37,9 @@ class PromptSuggestion(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True)
-    suggested_by: int | None = Field(default=None, foreign_key="member.id")
+    suggested_by: int | None = Field(
+        default=None, foreign_key="member.id", sa_column_kwargs={"info": {"erase": "authored"}}
+    )
     text: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(default="suggested", max_length=20)
     created_at: datetime

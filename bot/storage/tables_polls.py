@@ -19,7 +19,10 @@ class Problem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True)
     text: str = Field(max_length=300)
-    proposer_id: int | None = Field(default=None, foreign_key="member.id")
+    #: Who proposed it: their words go when they erase everything (bot.features.erase).
+    proposer_id: int | None = Field(
+        default=None, foreign_key="member.id", sa_column_kwargs={"info": {"erase": "authored"}}
+    )
     status: str = Field(default="open", max_length=20)
     merged_into_id: int | None = Field(default=None, foreign_key="problem.id")
     created_at: datetime

@@ -28,7 +28,10 @@ class Win(SQLModel, table=True):
         default=None, max_length=64, sa_column_kwargs={"info": key_column("win", "id")}
     )
     anonymous: bool = False
-    nominated_by: int | None = Field(default=None, foreign_key="member.id")
+    #: Who nominated it (and wrote its words): the win goes when they erase everything.
+    nominated_by: int | None = Field(
+        default=None, foreign_key="member.id", sa_column_kwargs={"info": {"erase": "authored"}}
+    )
     text: str = Field(sa_column=Column(Text, nullable=False))
     status: str = Field(default="posted", max_length=20)
     created_at: datetime
