@@ -7,11 +7,13 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import and_, bindparam
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import col, select
 
+from bot import anonymity
 from bot import commands as c
 from bot.clock import Clock
 from bot.config import CommunitySettings
@@ -150,7 +152,7 @@ class Bus:
                 if member is None:
                     member = self._new_member(uow, community, settings, inbound.actor)
                 elif member.first_seen_at is None:  # named in the settings file, first use
-                    self._first_seen(uow, member, inbound.actor)
+                    self._first_seen(uow, community, member, inbound.actor)
                 ctx = Context(
                     uow,
                     self._clock,
@@ -160,9 +162,11 @@ class Bus:
                     member,
                     can_email=self.email,
                 )
-                if new and not isinstance(command, c.Joined) and c.Joined in self.router.handlers:
-                    self.router.handlers[c.Joined](c.Joined(), ctx)  # a first use is a join
                 response = self.router.handler(command)(command, ctx)
+                if new and not isinstance(command, c.Joined) and c.Joined in self.router.handlers:
+                    # A first use is a join; welcomed after it, so the welcome can tell
+                    # whether that first act was anonymous (and then not pin its time).
+                    self.router.handlers[c.Joined](c.Joined(), ctx)
                 response = response_with_names(uow.session, ctx.community_id, response)
                 uow.commit()
                 log.debug("handled %s", type(command).__name__)
@@ -288,19 +292,26 @@ class Bus:
             quiet_end=end.strftime("%H:%M"),
             is_convener=actor.user_id in settings.conveners,
             is_keeper=actor.user_id in settings.keepers,
-            joined_at=self._clock.now(),
-            first_seen_at=self._clock.now(),
+            # The day only: a first action that is anonymous must not be pinned by it.
+            joined_at=self._today(community),
+            first_seen_at=self._today(community),
         )
         uow.session.add(member)
         uow.session.flush()
         return member
 
-    def _first_seen(self, uow: UnitOfWork, member: Member, actor: c.Actor) -> None:
+    def _today(self, community: Community) -> datetime:
+        """The start of the community's local day: all a member row says about when."""
+        return anonymity.coarse(self._clock.now(), community.timezone)
+
+    def _first_seen(
+        self, uow: UnitOfWork, community: Community, member: Member, actor: c.Actor
+    ) -> None:
         """A convener or keeper recorded from the settings file uses copbot for the first
         time: they get their own display name (and, as the caller runs it, the welcome)."""
         if route_member_id(actor) is None:
             member.display_name = actor.display_name[:100] or member.display_name
-        member.first_seen_at = self._clock.now()
+        member.first_seen_at = self._today(community)
         uow.session.add(member)
         uow.session.flush()
 

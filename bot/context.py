@@ -33,6 +33,8 @@ class Context:
     member: Member | None = None
     #: copbot can send email (an [email] section): inviting by address makes sense.
     can_email: bool = field(default=False, kw_only=True)
+    #: Set when the acting member contributed anonymously (the welcome then pins no time).
+    acted_anonymously: bool = field(default=False, kw_only=True)
     _routes: dict[int, ContactRoute] | None = field(default=None, repr=False)
 
     @property
@@ -58,6 +60,7 @@ class Context:
         day (bot.anonymity)."""
         member = self.require_member()
         if anonymous:
+            self.acted_anonymously = True
             anonymity.record_anonymous(
                 self.uow.session, self.community_id, kind, self.clock.now(), self.community.timezone
             )
@@ -141,23 +144,31 @@ class Context:
         return True
 
     def dm(
-        self, member: Member, key: str, message: OutMessage, *, expires_at: datetime | None = None
+        self,
+        member: Member,
+        key: str,
+        message: OutMessage,
+        *,
+        expires_at: datetime | None = None,
+        later: datetime | None = None,
     ) -> bool:
         """Send `member` a private message, once per `key`, after their quiet hours, by the
-        route they chose (False if already queued, or if they cannot be reached)."""
+        route they chose (False if already queued, or if they cannot be reached). With
+        `later`, it waits until then and its row records only the day it was queued."""
         assert member.id is not None
         route = contact.private_route(member, self.routes().get(member.id), self.community.platform)
         if route is None:
             return False
         now = self.clock.now()
+        created = now if later is None else anonymity.coarse(now, self.community.timezone)
         return self.uow.enqueue(
             key,
             message,
             platform=route[0],
-            created_at=now,
+            created_at=created,
             community_id=self.community_id,
             user_id=route[1],
-            not_before=deliver_at(member, now),
+            not_before=deliver_at(member, later or now),
             expires_at=expires_at,
         )
 

@@ -215,3 +215,61 @@ async def test_anonymous_rows_keep_neither_insertion_order_nor_time(make_app, en
     assert len(activity) == 8
     # Counted at the close, dated only by its day (London's midnight; UTC in December).
     assert {r["at"].replace(tzinfo=None).isoformat() for r in activity} == {"2026-12-01T00:00:00"}
+
+
+async def test_words_held_by_the_guard_keep_no_member_beside_an_anonymous_reply(
+    make_app, engine, person
+):
+    app = make_app()
+    cora, ana, ben = person(app, "Cora"), person(app, "Ana"), person(app, "Ben")
+    cora.cop("checkin open")
+    ana.cop("reply success Named and not held")  # a row of hers at the same instant
+    held = ana.cop("reply challenge anonymously DOB 01/02/1950 Mrs K is stuck at home")
+    buttons = {b.label: b for b in held.message.buttons}
+    named = ben.cop("reply learning ring 0161 496 0000")  # a named draft keeps its member
+
+    [anonymous, kept] = sorted(
+        (r for t, r in dump(engine) if t == "guard_draft"), key=lambda r: r["member_id"] or 0
+    )
+    ids = ids_of(engine)
+    assert anonymous["member_id"] is None and ids["ana"] not in anonymous.values()
+    assert anonymous["id"] < 0  # a random id, not the next number
+    at = anonymous["created_at"]
+    assert (at.hour, at.minute) in ((0, 0), (23, 0)) and at.date() > START.date()
+    assert kept["member_id"] == ids["ben"] and named.message is not None
+
+    # Only Ana can act on her held words, and they go out anonymously.
+    confirm = buttons["Post anyway"]
+    assert "no longer held" in ben.press(confirm.action, confirm.value).message.as_text()
+    assert "anonymously" in ana.press(confirm.action, confirm.value).message.as_text()
+    replies = [r for t, r in dump(engine) if t == "checkin_reply" and r["anonymous"]]
+    assert [r["text"] for r in replies] == ["DOB 01/02/1950 Mrs K is stuck at home"]
+    assert [r for t, r in dump(engine) if t == "guard_draft" and r["member_id"] is None] == []
+
+
+async def test_a_first_act_that_is_anonymous_is_not_dated_by_joining_or_the_welcome(
+    make_app, engine, clock, platform, person
+):
+    from tests.conftest import community, make_settings
+
+    app = make_app(make_settings(community(welcome={"enabled": True})))
+    clock.set(START + timedelta(hours=5, minutes=17, seconds=3))  # 14:17:03 in London
+    posted = person(app, "Ana").cop(f"win anonymously {ANON_WIN}")
+    assert "Posted anonymously" in posted.message.as_text()
+    named = person(app, "Ben").cop("win Named win by Ben")  # a named first act: welcomed now
+    assert "Posted" in named.message.as_text()
+    await app.dispatcher.drain()
+
+    rows = dump(engine)
+    [win] = [r for t, r in rows if t == "win" and r["anonymous"]]
+    [ana] = [r for t, r in rows if t == "member" and r["platform_user_id"] == "ana"]
+    hers = [ana] + [r for t, r in rows if t == "outbox" and r["user_id"] == "ana"]
+    # The anonymous win is posted at once (the channel sees that); nothing of Ana's says
+    # when she arrived beyond the day, and her welcome waits for a later slot.
+    instant = win["created_at"]
+    assert [r for r in hers for v in r.values() if v == instant] == []
+    assert ana["joined_at"].hour == 0 and ana["joined_at"].minute == 0
+    assert [d.target for d in platform.dms() if "Welcome" in d.message.title] == ["ben"]
+    await app.advance(clock.now() + timedelta(hours=3))
+    welcomed = [d.target for d in platform.dms() if "Welcome" in d.message.title]
+    assert sorted(welcomed) == ["ana", "ben"]

@@ -298,6 +298,7 @@ def reply(cmd: c.ReplyToCheckIn, ctx: Context) -> Response:
         row = {"checkin_id": checkin.id, "author_key": key, "kind": cmd.kind, "text": text}
         if cmd.anonymous:
             row |= {"id": anonymity.random_id(session, _REPLIES), "anonymous": True}
+            ctx.acted_anonymously = True
         else:
             row |= {"anonymous": False, "member_id": member.id}
         session.execute(_INSERT_REPLY, row)  # prepared Core statement: no ORM flush

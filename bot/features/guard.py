@@ -23,6 +23,7 @@ from datetime import timedelta
 
 from sqlmodel import col, delete, func, select
 
+from bot import anonymity
 from bot import commands as c
 from bot.context import Context
 from bot.domain.identifiers import describe, find_identifiers
@@ -116,9 +117,27 @@ def guard_text(
         text=text,
         created_at=now,
     )
+    if args.get("anonymous") is True:  # held like any anonymous item (bot.anonymity)
+        table = GuardDraft.__table__  # type: ignore[attr-defined]
+        draft.id = anonymity.random_id(session, table)
+        draft.member_id = None
+        ctx.acted_anonymously = True
+        draft.author_key = _key(ctx, draft.id, member.id)
+        tomorrow = now + timedelta(days=1)
+        draft.created_at = anonymity.coarse(tomorrow, ctx.community.timezone)
     session.add(draft)
     session.flush()
-    return Response(message=warning(describe(findings), str(draft.id)))
+    return Response(message=warning(describe(findings), _value(draft)))
+
+
+def _key(ctx: Context, draft_id: int, member_id: int) -> str:
+    return anonymity.author_key(ctx.secret, "guard_draft", draft_id, member_id)
+
+
+def _value(draft: GuardDraft) -> str:
+    """The buttons' value: the draft's id (an anonymous draft's random id is negative)."""
+    assert draft.id is not None
+    return f"n{-draft.id}" if draft.id < 0 else str(draft.id)
 
 
 def warning(found: str, draft: str) -> OutMessage:
@@ -148,7 +167,12 @@ def _draft(ctx: Context, draft_id: int) -> GuardDraft:
     member = ctx.require_member()
     draft = ctx.uow.session.get(GuardDraft, draft_id)
     too_old = draft is not None and draft.created_at < ctx.clock.now() - DRAFT_LIFETIME
-    if draft is None or draft.member_id != member.id or too_old:
+    assert member.id is not None
+    if draft is not None and draft.member_id is None and draft.id is not None:
+        mine = draft.author_key == _key(ctx, draft.id, member.id)
+    else:
+        mine = draft is not None and draft.member_id == member.id
+    if draft is None or not mine or too_old:
         raise UserError(
             "Those words are no longer held (after a day, or once you've chosen): "
             "please send them again."
@@ -177,7 +201,7 @@ def edit_draft(cmd: EditDraft, ctx: Context) -> Response:
         form=Form(
             form_id="guard.edit",
             title="Edit before sharing",
-            metadata=str(draft.id),
+            metadata=_value(draft),
             fields=(
                 FormField(
                     name="text",
@@ -237,14 +261,15 @@ def collect_jobs(uow: UnitOfWork, settings_of: object) -> list[JobSpec]:
     ]
 
 
-def _draft_id(value: str) -> int:
-    draft_id, _ = split_id(value)
-    return draft_id
+def _draft_id(value: str, what: str = "button") -> int:
+    """'17' -> 17; 'n17' -> -17 (an anonymous draft's random id)."""
+    negative = value.startswith("n")
+    draft_id, _ = split_id(value.removeprefix("n"), what)
+    return -draft_id if negative else draft_id
 
 
 def _edit_form(metadata: str, values: Mapping[str, str]) -> c.Command:
-    draft_id, _ = split_id(metadata, "form")
-    return ResubmitDraft(draft_id=draft_id, text=values.get("text", ""))
+    return ResubmitDraft(draft_id=_draft_id(metadata, "form"), text=values.get("text", ""))
 
 
 FEATURE = Feature(

@@ -475,6 +475,7 @@ def _store(ctx: Context, poll: Poll, member: Member, choices: Sequence[int]) -> 
     )
     ballot.choices = list(choices)
     ballot.member_id = None if poll.anonymous else member.id
+    ctx.acted_anonymously = ctx.acted_anonymously or poll.anonymous
     ctx.uow.session.add(ballot)
     if existing is None and not poll.anonymous:  # anonymous votes are counted at the close
         ctx.record("voted")

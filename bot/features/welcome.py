@@ -3,7 +3,9 @@ and the community's norms (/cop norms), which conveners can edit."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Literal
 
 from bot import commands as c
@@ -116,6 +118,10 @@ def _store(ctx: Context, norms: list[str], member: Member) -> None:
 # ---- welcome ----------------------------------------------------------------------------
 
 
+#: A member whose first act is anonymous is welcomed this long (plus up to 90 minutes) later.
+WELCOME_DELAY = timedelta(minutes=30)
+
+
 def welcome_key(community_id: int, member_id: int) -> str:
     """The welcome's idempotency key: one welcome per member per community."""
     return f"welcome:{community_id}:{member_id}"
@@ -127,7 +133,11 @@ def welcome(cmd: c.Joined, ctx: Context) -> Response:
     if not ctx.settings.welcome.enabled:
         return Response()
     assert member.id is not None
-    ctx.dm(member, welcome_key(ctx.community_id, member.id), welcome_message(ctx, member))
+    later = None
+    if ctx.acted_anonymously:  # their first act was anonymous: the welcome must not date it
+        later = ctx.clock.now() + WELCOME_DELAY + timedelta(minutes=secrets.randbelow(90))
+    key = welcome_key(ctx.community_id, member.id)
+    ctx.dm(member, key, welcome_message(ctx, member), later=later)
     return Response()
 
 

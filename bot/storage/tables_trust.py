@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.storage.keys import key_column
+
 
 class CommunityNorms(SQLModel, table=True):
     """The norms as conveners last edited them (until then, the configuration's)."""
@@ -35,13 +37,20 @@ class PlanningVolunteer(SQLModel, table=True):
 
 class GuardDraft(SQLModel, table=True):
     """Words held back because they may identify a patient, until their author edits them,
-    posts them anyway or lets them go. Kept for a day at most."""
+    posts them anyway or lets them go. Kept for a day.
+
+    Words meant to be shared anonymously are held the way every anonymous item is
+    (bot.anonymity): no member id, only an author key, a random id, and as `created_at` the
+    start of the next local day (so the draft pins no time; it is kept until that day ends)."""
 
     __tablename__ = "guard_draft"
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True)
-    member_id: int = Field(foreign_key="member.id", index=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    author_key: str | None = Field(
+        default=None, max_length=64, sa_column_kwargs={"info": key_column("guard_draft", "id")}
+    )
     command: str = Field(max_length=200)
     args: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     text_field: str = Field(default="text", max_length=40)
