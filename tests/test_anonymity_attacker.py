@@ -21,7 +21,9 @@ from tests.conftest import START
 ANON_CHALLENGE = "ANON-CHALLENGE our manager dismisses every incident report"
 ANON_LEARNING = "ANON-LEARNING escalate in writing"  # was named first, then made anonymous
 ANON_WIN = "ANON-WIN we finally got a dressing trolley"
-ANONYMOUS_TEXTS = (ANON_CHALLENGE, ANON_LEARNING, ANON_WIN)
+ANON_STORY = "ANON-STORY the photo review halved our wound reviews"
+ANON_HELP = "ANON-HELP someone to practise the pain scale with"
+ANONYMOUS_TEXTS = (ANON_CHALLENGE, ANON_LEARNING, ANON_WIN, ANON_STORY, ANON_HELP)
 PEOPLE = ("Cora", "Kit", "Ana", "Ben", "Dee", "Eve")
 
 
@@ -61,7 +63,30 @@ def play(app, person) -> dict[str, Any]:
     ben.cop("vote 1 2")
     ana.cop(f"win anonymously {ANON_WIN}")
     ben.cop("win Named win by Ben")
+    tell_story(ben, ANON_STORY, "anonymous")
+    tell_story(ana, "Named story by Ana", "named")
+    ana.cop("pledge Try the new leaflet by 2026-12-02 10:00")
     return people
+
+
+async def ask_for_help_anonymously(app, platform, ana, ben) -> None:
+    """Ana's pledge falls due; she asks the channel for help anonymously and Ben offers."""
+    await app.advance(START + timedelta(days=1, hours=2))
+    [follow_up] = [d for d in platform.dms("ana") if d.key.startswith("pledge:")]
+    [need_help] = [b for b in follow_up.message.buttons if b.label == "Need help"]
+    form = ana.press(need_help.action, need_help.value).form
+    ana.submit(form.form_id, form.metadata, help=ANON_HELP, share="anonymous")
+    await app.dispatcher.drain()
+    [request] = platform.titled("Can anyone help?")
+    [offer] = request.message.buttons
+    assert "said in the channel" in ben.press(offer.action, offer.value).message.as_text()
+
+
+def tell_story(someone, what: str, consent: str) -> None:
+    [button] = someone.cop("story").message.buttons
+    form = someone.press(button.action, button.value).form
+    fields = {"what": what, "difference": "it made a difference", "cycle": "applied"}
+    someone.submit(form.form_id, form.metadata, consent=consent, **fields)
 
 
 def ids_of(engine: Engine) -> dict[str, int]:
@@ -80,7 +105,8 @@ def linking_queries(engine: Engine, ana_id: int, ben_id: int) -> list[str]:
         if any(text in str(value) for value in row.values() for text in ANONYMOUS_TEXTS)
         or (table == "ballot" and row["member_id"] is None)
     ]
-    assert {t for t, _ in anonymous_rows} >= {"checkin_reply", "ballot", "win"}
+    kinds = {"checkin_reply", "ballot", "win", "story", "help_request"}
+    assert {t for t, _ in anonymous_rows} >= kinds
     for table, row in anonymous_rows:
         # 1. a member id or platform id beside anonymous content
         for column in fks.get(table, []):
@@ -169,11 +195,12 @@ def log_leaks(caplog) -> list[str]:
 
 
 async def test_database_and_logs_link_no_anonymous_item_to_its_author(
-    make_app, engine, person, caplog
+    make_app, engine, platform, person, caplog
 ):
     caplog.set_level(logging.DEBUG)
     app = make_app()
-    play(app, person)
+    people = play(app, person)
+    await ask_for_help_anonymously(app, platform, people["Ana"], people["Ben"])
     await app.advance(START + timedelta(days=3, minutes=1))  # the reminders go out
     ids = ids_of(engine)
     key = default_key_file().read_text().strip().encode()
@@ -181,7 +208,8 @@ async def test_database_and_logs_link_no_anonymous_item_to_its_author(
     # Open: nothing links without the key; with it (kept outside the database), the
     # author can be found — the one link the threat model allows while it is open.
     assert linking_queries(engine, ids["ana"], ids["ben"]) == []
-    assert len(links_with_the_key(engine, key)) >= 4  # 2 replies, 2 ballots, 1 win
+    assert len(links_with_the_key(engine, key)) >= 7  # replies, ballots, win, story, request
+    assert ANON_STORY[:40] in people["Ben"].says("stories")  # the key is what lets Ben see it
     assert log_leaks(caplog) == []
 
     # Closed (check-in and poll closed, the win's week to withdraw it gone): not even the key

@@ -201,14 +201,24 @@ async def test_need_help_is_posted_only_as_the_member_chose(make_app, platform, 
     assert "A lift to the clinic" in named.text and "— Dee" in named.text
     assert "tissue viability" not in named.text
 
+    # An offer on the anonymous request is told in the channel: a private message to the
+    # asker would name her to anyone holding the database.
     [offer] = anonymous.message.buttons
     thanks = ben.press(offer.action, offer.value).message.as_text()
-    assert "passed your name on" in thanks and "Ana" not in thanks
+    assert "said in the channel" in thanks and "Ana" not in thanks
     assert "already offered" in ben.press(offer.action, offer.value).message.as_text()
     assert "your own request" in ana.press(offer.action, offer.value).message.as_text()
+    [named_offer] = named.message.buttons
+    assert (
+        "passed your name on" in ben.press(named_offer.action, named_offer.value).message.as_text()
+    )
     await app.dispatcher.drain()
-    [told] = [d for d in _dms(platform, "ana") if d.message.title == "Someone offered to help"]
-    assert "Ben would like to help" in told.text
+    [told] = platform.titled("An offer of help")
+    assert "Ben can help with: Someone to practise the pain scale with" in told.text
+    assert told.kind == "post"
+    assert not [d for d in _dms(platform, "ana") if d.message.title == "Someone offered to help"]
+    [told_dee] = [d for d in _dms(platform, "dee") if d.message.title == "Someone offered to help"]
+    assert "Ben would like to help" in told_dee.text
     with Session(app.engine) as session:
         asked = session.exec(select(Activity).where(Activity.kind == "pledge-help")).all()
         assert sorted(a.member_id is None for a in asked) == [False, True]

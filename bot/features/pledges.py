@@ -24,6 +24,7 @@ from bot.domain import when
 from bot.domain.checkins import local_time
 from bot.domain.text import clean_text, plural, plural_of, read_number
 from bot.errors import UserError
+from bot.features import help_requests
 from bot.features.base import ButtonParser, Feature, FormParser, Verb, split_id, usage_error
 from bot.features.guard import guard_text
 from bot.features.wins import celebrate
@@ -427,15 +428,24 @@ def complete_pledge(cmd: CompletePledge, ctx: Context) -> Response:
 
 def ask_for_help(cmd: AskForHelp, ctx: Context) -> Response:
     member, pledge = _own_open(ctx, cmd.pledge_id)
-    if pledge.help_asked_at is not None and pledge.help_asked_at >= pledge.cycle_start:
-        raise UserError(
-            "You've already asked for help with this one; I'll pass on any offers privately."
-        )
+    asked = pledge.help_asked_at is not None and pledge.help_asked_at >= pledge.cycle_start
+    if asked or help_requests.asked_since(ctx, member, pledge.cycle_start):
+        raise UserError("You've already asked for help with this one; you'll hear of any offers.")
     now = ctx.clock.now()
     text = clean_text(cmd.text, what="Your request")
     held = guard_text(ctx, text, confirmed=cmd.confirmed, resend=cmd)
     if held is not None:  # it may identify a patient: the member edits or confirms first
         return held
+    if cmd.anonymous:  # kept apart from the pledge, like every anonymous item
+        help_requests.post_request(ctx, member, pledge, text)
+        ctx.record("pledge-help", anonymous=True)
+        return Response(
+            message=say(
+                "Your request is posted in the channel anonymously (your "
+                f"{ctx.settings.words.pledge} itself stays private). Anyone who can help will "
+                "say so in the channel, so nothing links the request to you."
+            )
+        )
     pledge.help_text = text
     pledge.help_anonymous, pledge.help_asked_at, pledge.answered_at = cmd.anonymous, now, now
     ctx.uow.session.add(pledge)

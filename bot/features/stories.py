@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
+from bot import anonymity
 from bot.commands import Command
 from bot.config import CommunitySettings
 from bot.context import Context
@@ -24,6 +25,7 @@ from bot.features.guard import guard_text
 from bot.messages import Button, Choice, Form, FormField, OutMessage, Response, Section, say
 from bot.storage.tables_stories import CONSENTS, CYCLES, Story
 
+_STORIES = Story.__table__  # type: ignore[attr-defined]
 CONSENT_WORDS: dict[str, str] = {
     "named": "Yes, quote it with my name",
     "anonymous": "Yes, quote it without my name",
@@ -161,6 +163,13 @@ def tell_story(cmd: TellStory, ctx: Context) -> Response:
         consent=cmd.consent,
         created_at=ctx.clock.now(),
     )
+    if cmd.consent == "anonymous":  # held like every anonymous item (bot.anonymity)
+        assert member.id is not None
+        story.id = anonymity.random_id(ctx.uow.session, _STORIES)
+        story.member_id = None
+        story.author_key = _key(ctx, story.id, member.id)
+        day = anonymity.coarse(story.created_at, ctx.community.timezone)
+        story.created_at = max(day, ctx.community.created_at)  # not before the community
     ctx.uow.session.add(story)
     ctx.uow.session.flush()
     ctx.record("told-story", anonymous=cmd.consent == "anonymous")
@@ -172,12 +181,21 @@ def tell_story(cmd: TellStory, ctx: Context) -> Response:
     )
 
 
+def _key(ctx: Context, story_id: int, member_id: int) -> str:
+    return anonymity.author_key(ctx.secret, "story", story_id, member_id)
+
+
 def list_stories(cmd: ListStories, ctx: Context) -> Response:
     member = ctx.require_member()
     session = ctx.uow.session
+    assert member.id is not None
+    keys = anonymity.member_keys(session, ctx.secret, _STORIES, _STORIES.c.author_key, member.id)
     mine = session.exec(
         select(Story)
-        .where(Story.community_id == ctx.community_id, Story.member_id == member.id)
+        .where(
+            Story.community_id == ctx.community_id,
+            (col(Story.member_id) == member.id) | col(Story.author_key).in_(sorted(keys)),
+        )
         .order_by(col(Story.created_at).desc(), col(Story.id).desc())
     ).all()
     if not mine:

@@ -1,7 +1,9 @@
 """Value-creation stories (for the digest and evaluation), and the index the digest reads.
 
 A story belongs to its teller (so they can list their own); `consent` says whether it may be
-quoted: "named", "anonymous" (quoted without a name) or "no" (counted, never quoted).
+quoted: "named", "anonymous" (quoted without a name) or "no" (counted, never quoted). A story
+to be quoted anonymously is stored like every anonymous item (bot.anonymity): no member id,
+an author key (deleted after a week, bot.features.sealing), a random id, only the day.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
+from bot.storage.keys import key_column
 from bot.storage.tables import Activity
 
 #: Value cycles (Wenger-Trayner): the order the form and the digest use.
@@ -26,6 +29,9 @@ class Story(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id")
     member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    author_key: str | None = Field(
+        default=None, max_length=64, sa_column_kwargs={"info": key_column("story", "id")}
+    )
     what: str = Field(sa_column=Column(Text, nullable=False))
     difference: str = Field(sa_column=Column(Text, nullable=False))
     cycle: str = Field(max_length=20)

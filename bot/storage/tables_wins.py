@@ -90,3 +90,19 @@ class Pledge(SQLModel, table=True):
     help_text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     help_anonymous: bool = False
     help_asked_at: datetime | None = None
+
+
+class HelpRequest(SQLModel, table=True):
+    """A request for help posted anonymously (bot.features.help_requests). Like every
+    anonymous item (bot.anonymity) it keeps no member id and no pledge: an author key
+    (deleted after a week), a random id and the day it was asked."""
+
+    __tablename__ = "help_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="community.id", index=True)
+    author_key: str | None = Field(
+        default=None, max_length=64, sa_column_kwargs={"info": key_column("help_request", "id")}
+    )
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime
