@@ -25,7 +25,7 @@ _USER = re.compile(r"member:([0-9]{1,18})")
 _ADDRESS = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?"
 )
-DIGEST_CHOICES = ("day", "week")
+DIGEST_CHOICES = ("day", "week", "off")  # how often the channel's posts come by email
 
 
 def email_user(member_id: int) -> str:

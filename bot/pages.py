@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from bot.config import CommunitySettings, Words
 from bot.messages import OutMessage
 from bot.storage.tables import CheckIn, Community, Meeting, Member, OutboxMessage
+from bot.storage.tables_contact import ContactRoute
 from bot.storage.tables_polls import Poll, PollOption
 from bot.storage.tables_wins import Pledge, Win, WinCheer
 
@@ -95,6 +96,15 @@ class SettingsView:
     @property
     def quiet(self) -> bool:
         return self.quiet_start != self.quiet_end
+
+
+@dataclass(frozen=True)
+class EmailView:
+    """The member's email route as their pages show it (never the address itself)."""
+
+    confirmed: bool
+    unsubscribed: bool
+    digest: str  # day | week | off
 
 
 @dataclass(frozen=True)
@@ -204,6 +214,19 @@ def settings(session: Session, member_id: int) -> SettingsView | None:
         return None
     return SettingsView(
         member.timezone, member.quiet_start, member.quiet_end, not member.muted_checkins
+    )
+
+
+def email(session: Session, member_id: int) -> EmailView | None:
+    """The member's email route (confirmed? unsubscribed? how often the channel's posts
+    come), or None if they have no address with copbot."""
+    route = session.exec(select(ContactRoute).where(ContactRoute.member_id == member_id)).first()
+    if route is None or route.address is None:
+        return None
+    return EmailView(
+        confirmed=route.verified_at is not None,
+        unsubscribed=route.unsubscribed_at is not None,
+        digest=route.digest,
     )
 
 

@@ -11,11 +11,19 @@ import logging
 from sqlmodel import Session
 
 from adapters.web.server import EpochOf, WebPage
+from adapters.web.urls import MemberUrls, button_url, member_urls
 from bot.bootstrap import App
 
 log = logging.getLogger(__name__)
 
-__all__ = ["WebPage", "current_epoch", "make_web_page"]
+__all__ = [
+    "MemberUrls",
+    "WebPage",
+    "button_url",
+    "current_epoch",
+    "make_web_page",
+    "member_urls",
+]
 
 
 def current_epoch() -> EpochOf:

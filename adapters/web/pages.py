@@ -44,6 +44,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "story": ("story.", "guard."),
     "settings": ("me.",),
     "forget": ("mydata.forget", "mydata.cancel"),
+    "confirm": ("email.confirm",),
+    "unsubscribe": ("email.unsubscribe",),
 }
 #: The page's own forms each link action has (see translate.py).
 OWN_FORMS: dict[str, tuple[str, ...]] = {
@@ -53,7 +55,12 @@ OWN_FORMS: dict[str, tuple[str, ...]] = {
     "settings": ("settings",),
     "mydata": ("mydata",),
     "forget": ("forget",),
+    "confirm": ("confirm",),
+    "unsubscribe": ("unsubscribe",),
 }
+#: The body a mail client POSTs to a `List-Unsubscribe` address (RFC 8058). It carries no
+#: CSRF token (it can't): the signed link is the authority.
+ONE_CLICK = ("List-Unsubscribe", "One-Click")
 STATIC = "../static/site.css"
 
 REFUSALS = {
@@ -143,6 +150,8 @@ class Pages:
 
     def submit(self, visit: Visit, pairs: Sequence[tuple[str, str]]) -> Answer:
         fields = dict(reversed(pairs))  # the first value of each name
+        if visit.grant.action == "unsubscribe" and one_click(pairs):
+            return self._unsubscribe_send(visit, pairs, fields, None)
         form_nonce = fields.get("n", "")
         if not self.signer.csrf_ok(visit.token, form_nonce, fields.get("csrf", "")):
             return self._refuse("stale")
@@ -267,6 +276,9 @@ class Pages:
         context.setdefault("typed", {})
         context.setdefault("done", False)
         context.setdefault("home", None)
+        for name in ("reply", "links", "email"):
+            context.setdefault(name, None)
+        context.setdefault("already", False)
         return Answer(status, self._render(template, visit, **context))
 
     def _refuse(self, reason: str) -> Answer:
@@ -458,6 +470,7 @@ class Pages:
         profile = self._look(visit, kind="text", text="/cop me")
         with self._session() as session:
             member = queries.settings(session, visit.place.member_id)
+            email = queries.email(session, visit.place.member_id)
         if member is None:
             return self._refuse("gone")
         return self._page(
@@ -467,6 +480,7 @@ class Pages:
             title="Your settings",
             profile=buttonless(profile.message),
             me=member,
+            email=email,
             zones=self.zones,
             error=str(problem) if problem else None,
             error_field=problem.field if problem else None,
@@ -476,6 +490,7 @@ class Pages:
     def _settings_save(self, visit, pairs, fields, n):  # type: ignore[no-untyped-def]
         try:
             form_id, metadata, values = translate.settings(fields, self.zones)
+            digest = translate.digest(fields)
         except translate.PageError as problem:
             return self._settings(visit, problem, typed=fields)
         response = self._handle(
@@ -484,6 +499,11 @@ class Pages:
         if response.field_error is not None:
             problem = translate.PageError(response.field_error, response.field or "quiet")
             return self._settings(visit, problem, typed=fields)
+        email = self._email(visit)
+        if digest is not None and email is not None and digest != email.digest:
+            text = f"/cop email digest {digest}"
+            chosen = self._handle(self._inbound(visit, f"{n}:digest", kind="text", text=text))
+            response = _together(response, chosen)
         return self._reply(visit, response, title="Your settings")
 
     def _mydata(self, visit: Visit, problem: translate.PageError | None) -> Answer:
@@ -540,6 +560,61 @@ class Pages:
             links=links,
         )
 
+    def _email(self, visit: Visit) -> queries.EmailView | None:
+        with self._session() as session:
+            return queries.email(session, visit.place.member_id)
+
+    def _confirm(self, visit: Visit, problem: translate.PageError | None) -> Answer:
+        email = self._email(visit)
+        if email is None:
+            return self._refuse("gone")
+        links = self._member_links(visit) if email.confirmed else None
+        title = f"Join {visit.place.community}"
+        return self._page(visit, "confirm.html", 200, title=title, email=email, links=links)
+
+    def _confirm_send(self, visit, pairs, fields, n):  # type: ignore[no-untyped-def]
+        response = self._handle(self._inbound(visit, n, kind="button", action="email.confirm"))
+        email = self._email(visit)
+        if email is None or response.message is None:
+            return self._refuse("gone")
+        return self._page(
+            visit,
+            "confirm.html",
+            200 if email.confirmed else 409,
+            title=f"Join {visit.place.community}",
+            email=email,
+            reply=buttonless(response.message),
+            links=self._member_links(visit) if email.confirmed else None,
+        )
+
+    def _member_links(self, visit: Visit) -> dict[str, str | None]:
+        home = self._link(visit, "home") if visit.place.email_only else None
+        return {"home": home, "settings": self._link(visit, "settings")}
+
+    def _unsubscribe(self, visit: Visit, problem: translate.PageError | None) -> Answer:
+        email = self._email(visit)
+        if email is None:
+            return self._refuse("gone")
+        title = "Unsubscribe"
+        return self._page(visit, "unsubscribe.html", 200, title=title, already=email.unsubscribed)
+
+    def _unsubscribe_send(self, visit, pairs, fields, n):  # type: ignore[no-untyped-def]
+        inbound = self._inbound(visit, n, kind="button", action="email.unsubscribe")
+        response = self._handle(inbound)
+        if response.message is None:
+            return self._refuse("gone")
+        return self._page(
+            visit, "unsubscribe.html", 200, title="Unsubscribed", reply=buttonless(response.message)
+        )
+
+    def unsubscribed_already(self, visit: Visit) -> Answer | None:
+        """For an unsubscribe link revoked by unsubscribing: a calm "you're unsubscribed"
+        page (mail clients may send the one-click request again); None otherwise."""
+        email = self._email(visit)
+        if visit.grant.action != "unsubscribe" or email is None or not email.unsubscribed:
+            return None
+        return self._page(visit, "unsubscribe.html", 200, title="Unsubscribed", already=True)
+
     def _link(self, visit: Visit, action: str, target: int | None = None) -> str:
         return self.links.url(visit.grant.member_id, action, target, epoch=visit.grant.epoch)
 
@@ -550,6 +625,21 @@ def _own_replies(shown: Response | None, question: str) -> OutMessage | None:
         return None
     sections = tuple(s for s in shown.message.sections if s.text != question)
     return OutMessage(sections=sections)
+
+
+def _together(first: Response, then: Response) -> Response:
+    """Two answers of one form, shown as one message."""
+    if first.message is None or then.message is None:
+        return then if first.message is None else first
+    sections = (*first.message.sections, *then.message.sections)
+    return first.model_copy(
+        update={"message": first.message.model_copy(update={"sections": sections})}
+    )
+
+
+def one_click(pairs: Sequence[tuple[str, str]]) -> bool:
+    """The request is RFC 8058's one-click unsubscribe."""
+    return ONE_CLICK in pairs
 
 
 def _allowed(link_action: str, name: str) -> bool:
@@ -567,6 +657,8 @@ _SHOW: dict[str, Shower] = {
     "mydata": Pages._mydata,
     "forget": Pages._forget,
     "home": Pages._home,
+    "confirm": Pages._confirm,
+    "unsubscribe": Pages._unsubscribe,
 }
 _OWN: dict[tuple[str, str], Callable[..., Answer]] = {
     ("checkin", "reply"): Pages._checkin_reply,
@@ -578,4 +670,6 @@ _OWN: dict[tuple[str, str], Callable[..., Answer]] = {
     ("settings", "settings"): Pages._settings_save,
     ("mydata", "mydata"): Pages._mydata_send,
     ("forget", "forget"): Pages._forget_confirm,
+    ("confirm", "confirm"): Pages._confirm_send,
+    ("unsubscribe", "unsubscribe"): Pages._unsubscribe_send,
 }

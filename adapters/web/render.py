@@ -13,6 +13,7 @@ from bot.messages import Button, Form, OutMessage, Response
 
 TEMPLATES = (
     "checkin.html",
+    "confirm.html",
     "forget.html",
     "home.html",
     "index.html",
@@ -23,6 +24,7 @@ TEMPLATES = (
     "reply.html",
     "settings.html",
     "story.html",
+    "unsubscribe.html",
     "win.html",
 )
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from sqlmodel import Session
 
-from adapters.web.pages import Answer, Pages, Visit
+from adapters.web.pages import Answer, Pages, Visit, one_click
 from adapters.web.render import environment
 from adapters.web.signing import Signer
 from bot import pages as queries
@@ -122,13 +122,14 @@ class WebPage:
 
     async def _post(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
-        if not self._same_site(request):
-            return self._html(Answer(403, self._pages.refused("stale")))
         try:
             body = await request.post()
         except (ValueError, web.HTTPException):
             return self._html(Answer(400, self._pages.refused("stale")))
         pairs = [(k, v) for k, v in body.items() if isinstance(v, str)]
+        # A mail client's one-click unsubscribe comes from anywhere; the signed link decides.
+        if not one_click(pairs) and not self._same_site(request):
+            return self._html(Answer(403, self._pages.refused("stale")))
         return self._html(await self._work(self._submit, token, pairs))
 
     # ---- work (in worker threads) ------------------------------------------------------
@@ -137,16 +138,21 @@ class WebPage:
         visit = self._admit(token)
         if isinstance(visit, str):
             return Answer(_STATUS[visit], self._pages.refused(visit))
+        if isinstance(visit, Answer):
+            return visit
         return self._pages.show(visit)
 
     def _submit(self, token: str, pairs: list[tuple[str, str]]) -> Answer:
         visit = self._admit(token)
         if isinstance(visit, str):
             return Answer(_STATUS[visit], self._pages.refused(visit))
+        if isinstance(visit, Answer):
+            return visit
         return self._pages.submit(visit, pairs)
 
-    def _admit(self, token: str) -> Visit | str:
-        """The visit a link grants, or why it is refused (a word from bot.links.REASONS)."""
+    def _admit(self, token: str) -> Visit | Answer | str:
+        """The visit a link grants, or why it is refused (a word from bot.links.REASONS), or
+        the calm page for an unsubscribe link used again after unsubscribing."""
         try:
             grant = self.links.read(token)
         except LinkRefused as refused:
@@ -155,9 +161,13 @@ class WebPage:
         with Session(self.core.engine) as session:
             epoch = self._epoch_of(session, grant.member_id)
             where = queries.place(session, grant.member_id)
-        if epoch is None or epoch != grant.epoch or where is None:
+        if where is None or epoch is None:
             log.info("refused a web link: revoked")
             return "revoked"
+        if epoch != grant.epoch:
+            log.info("refused a web link: revoked")
+            already = self._pages.unsubscribed_already(Visit(token, grant, where))
+            return already or "revoked"
         return Visit(token, grant, where)
 
     async def _work(self, fn: Callable[..., Answer], *args: object) -> Answer:

@@ -16,6 +16,7 @@ from bot.pages import PollView
 
 CoreForm = tuple[str, str, tuple[tuple[str, str], ...]]
 SHARES = ("named", "anonymous")
+DIGESTS = ("day", "week", "off")
 
 
 class PageError(Exception):
@@ -116,3 +117,13 @@ def settings(fields: Mapping[str, str], zones: Sequence[str]) -> CoreForm:
         raise PageError("Please choose whether check-in reminders are on or off.", "reminders")
     values = (("timezone", zone), ("quiet", quiet), ("reminders", reminders))
     return "me.settings", "", values
+
+
+def digest(fields: Mapping[str, str]) -> str | None:
+    """How often the channel's posts should come by email (None: the page didn't ask)."""
+    choice = fields.get("digest")
+    if choice is None:
+        return None
+    if choice not in DIGESTS:
+        raise PageError("Please choose how often the community's posts come by email.", "digest")
+    return choice

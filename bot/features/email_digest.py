@@ -49,7 +49,8 @@ def send_channel_emails(cmd: SendChannelEmails, ctx: Context) -> Response:
     readers = [
         (member_id, route)
         for member_id, route in ctx.routes().items()
-        if contact.deliverable(route) and (route.digest == "day" or monday)
+        if contact.deliverable(route)
+        and (route.digest == "day" or (route.digest == "week" and monday))
     ]
     if not readers:
         return Response()

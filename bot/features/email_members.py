@@ -257,8 +257,10 @@ def email_choices(cmd: EmailChoices, ctx: Context) -> Response:
     member, route = _route(ctx)
     done = []
     if cmd.digest is not None:
+        if route.digest == "off" and cmd.digest != "off":
+            route.digested_through = last_post_id(ctx)  # from now on, not the months missed
         route.digest = cmd.digest
-        done.append(f"the channel's posts come in one email a {cmd.digest}")
+        done.append(digest_words(cmd.digest))
     if cmd.private is not None:
         if contact.email_only(member) and not cmd.private:
             raise UserError("Email is the only way copbot can reach you, so it stays on.")
@@ -276,7 +278,7 @@ def email_choices(cmd: EmailChoices, ctx: Context) -> Response:
     )
     items = (
         f"Your address: {state} (only you and copbot see it)",
-        f"Channel posts: one email a {route.digest}",
+        digest_words(route.digest).capitalize(),
         "Private messages: "
         + ("by email" if route.for_private or contact.email_only(member) else "in chat"),
     )
@@ -284,9 +286,16 @@ def email_choices(cmd: EmailChoices, ctx: Context) -> Response:
         message=OutMessage(
             title="Your email settings",
             sections=(Section(items=items),),
-            footer="Change them with /cop email digest day|week · /cop email private on|off",
+            footer="Change them with /cop email digest day|week|off · /cop email private on|off",
         )
     )
+
+
+def digest_words(choice: str) -> str:
+    """How often the channel's posts come, in plain words."""
+    if choice == "off":
+        return "the channel's posts don't come by email"
+    return f"the channel's posts come in one email a {choice}"
 
 
 # ---- parsing ------------------------------------------------------------------------------
@@ -321,7 +330,7 @@ INVITE = Verb(
 EMAIL = Verb(
     "email",
     _parse_email,
-    usage="/cop email · /cop email digest day|week · /cop email private on|off",
+    usage="/cop email · /cop email digest day|week|off · /cop email private on|off",
     help="your email settings, if copbot reaches you by email",
 )
 
