@@ -13,6 +13,8 @@ from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from bot.config import CommunitySettings, Words
+from bot.contact import EMAIL
+from bot.features.email_digest import recent_posts
 from bot.messages import OutMessage
 from bot.storage.tables import CheckIn, Community, Meeting, Member, OutboxMessage
 from bot.storage.tables_contact import ContactRoute
@@ -115,6 +117,7 @@ class Post:
 
 @dataclass(frozen=True)
 class Home:
+    checkin: CheckInView | None  # the open one, if any
     posts: tuple[Post, ...]
     wins: tuple[WinView, ...]
     polls: tuple[PollView, ...]
@@ -243,24 +246,12 @@ def pledge(session: Session, member_id: int, pledge_id: int) -> PledgeView | Non
 def home(session: Session, community_id: int, now: datetime) -> Home:
     """What an email-only community's members see on its page: the latest posts, wins,
     open polls and the next meeting."""
-    rows = session.exec(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.community_id == community_id,
-            col(OutboxMessage.channel_id).is_not(None),
-            col(OutboxMessage.status) != "dead",
-            col(OutboxMessage.created_at) <= now,
-        )
-        .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
-        .limit(RECENT_POSTS)
-    ).all()
-    posts = []
-    for row in rows:
-        try:
-            message = OutMessage.model_validate_json(row.payload)
-        except ValidationError:
-            continue
-        posts.append(Post(row.created_at, message.model_copy(update={"buttons": ()})))
+    community = session.get(Community, community_id)
+    if community is not None and community.platform == EMAIL:
+        kept = recent_posts(session, community_id, RECENT_POSTS)  # it has no channel
+    else:
+        kept = _channel_posts(session, community_id, now)
+    posts = [Post(at, message.model_copy(update={"buttons": ()})) for at, message in kept]
     wins = session.exec(
         select(Win)
         .where(Win.community_id == community_id, Win.status == "posted")
@@ -281,10 +272,42 @@ def home(session: Session, community_id: int, now: datetime) -> Home:
         )
         .order_by(col(Meeting.starts_at))
     ).first()
+    checkin = session.exec(
+        select(CheckIn)
+        .where(CheckIn.community_id == community_id, col(CheckIn.closed_at).is_(None))
+        .order_by(col(CheckIn.opened_at).desc())
+    ).first()
     return Home(
+        checkin=None
+        if checkin is None or checkin.id is None
+        else CheckInView(checkin.id, checkin.question, checkin.closes_at, True),
         posts=tuple(posts),
         wins=tuple(_win_view(session, w) for w in wins),
         polls=tuple(_poll_view(session, p) for p in polls),
         next_meeting=meeting.starts_at if meeting else None,
         next_topic=meeting.topic if meeting else None,
     )
+
+
+def _channel_posts(
+    session: Session, community_id: int, now: datetime
+) -> list[tuple[datetime, OutMessage]]:
+    """A chat community's latest channel posts, newest first, from the outbox."""
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.community_id == community_id,
+            col(OutboxMessage.channel_id).is_not(None),
+            col(OutboxMessage.status) != "dead",
+            col(OutboxMessage.created_at) <= now,
+        )
+        .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
+        .limit(RECENT_POSTS)
+    ).all()
+    posts = []
+    for row in rows:
+        try:
+            posts.append((row.created_at, OutMessage.model_validate_json(row.payload)))
+        except ValidationError:
+            continue
+    return posts

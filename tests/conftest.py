@@ -31,6 +31,7 @@ POSTGRES_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _skipped_postgres: list[str] = []
+_no_browser: list[str] = []
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
 
@@ -223,9 +224,20 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         problem = _postgres_reachable()
         if problem:
             _skipped_postgres.append(problem)
+        from tests.browser_helpers import CHROMIUM, chromium
+
+        if chromium() is None:
+            _no_browser.append(CHROMIUM)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _no_browser:
+        terminalreporter.section("BROWSER TESTS SKIPPED", sep="!", red=True, bold=True)
+        terminalreporter.line(f"no chromium at {_no_browser[0]}", red=True, bold=True)
+        terminalreporter.line(
+            "Install it (apt-get install -y chromium) to run them; CI fails without it.",
+            red=True,
+        )
     if _skipped_postgres:
         terminalreporter.section("POSTGRESQL TESTS SKIPPED", sep="!", red=True, bold=True)
         terminalreporter.line(f"unreachable: {_skipped_postgres[0]}", red=True, bold=True)

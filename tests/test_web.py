@@ -304,3 +304,16 @@ async def test_member_text_is_escaped(site: Site) -> None:
     site.cora.cop("win <b>bold</b> & <script>x</script>")
     html = await site.open(site.link("win", 1))
     assert "<script>x" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+
+
+async def test_our_own_form_is_accepted_when_the_browser_hides_its_origin(site: Site) -> None:
+    """Our Referrer-Policy makes browsers send `Origin: null` with our own forms."""
+    site.cora.cop("checkin open")
+    url = site.link("checkin", 1)
+    html = await site.open(url)
+    values = {"kind": "success", "text": "Fewer falls", "share": "named"}
+    headers = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
+    got, answer = await site.browser.post(url, form(html, do="reply"), values, headers)
+    assert got == 200, text_of(answer)
+    (reply,) = _rows(site.app, CheckInReply)
+    assert reply.text == "Fewer falls"

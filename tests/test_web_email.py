@@ -14,8 +14,9 @@ from sqlmodel import Session, select
 from adapters.web import WebPage, button_url, current_epoch, member_urls
 from bot.bootstrap import App
 from bot.clock import ManualClock
+from bot.commands import Actor, Inbound
 from bot.contact import current_link_epoch
-from bot.storage.tables import OutboxMessage
+from bot.storage.tables import Member, OutboxMessage
 from bot.storage.tables_contact import ContactRoute
 from tests.conftest import Person, community, make_settings
 from tests.fakes import FakePlatform
@@ -242,3 +243,69 @@ async def test_a_made_up_digest_choice_changes_nothing(room: Mailroom) -> None:
     got, answer = await room.browser.post(url, form(html, do="settings"), values)
     assert got == 422 and "how often the community's posts come" in text_of(answer)
     assert snapshot(room.app.engine) == before
+
+
+async def test_an_email_only_communitys_page_is_its_channel_and_names_no_anonymous_author(
+    make_app: Callable[..., App], clock: ManualClock
+) -> None:
+    carers = community(
+        name="carers",
+        platform="email",
+        conveners=["cora@example.org"],
+        keepers=[],
+        invite=["ana@example.org", "ben@example.org"],
+    )
+    del carers["channel"]
+    app = make_app(make_settings(carers, email=EMAIL_SECTION, web={"base_url": BASE}))
+    mail = FakePlatform(name="email")
+    app.dispatcher._platforms["email"] = mail
+    await app.advance(clock.now() + timedelta(minutes=5))  # the settings' invitations
+    page = WebPage(app, app.links, current_epoch())  # type: ignore[arg-type]
+    client = TestClient(TestServer(page.application()))
+    await client.start_server()
+    try:
+        room = Mailroom(app, mail, Browser(client, BASE), clock)
+        ids = {}
+        for name in ("cora", "ana", "ben"):
+            with Session(app.engine) as session:
+                route = session.exec(
+                    select(ContactRoute).where(ContactRoute.address == f"{name}@example.org")
+                ).one()
+            ids[name] = route.member_id
+            url = await room.invitation_link(route.member_id)
+            await room.send(url, await room.open(url), do="confirm")
+
+        def cop(who: str, text: str) -> str:
+            actor = Actor("email", f"member:{ids[who]}", "", None)
+            answer = app.handle(Inbound(actor, "text", text=f"/cop {text}"))
+            return answer.message.as_text() if answer.message else ""
+
+        with Session(app.engine) as session:  # her name, which her page may show to no one
+            ana = session.get(Member, ids["ana"])
+            assert ana is not None
+            ana.display_name = "Ana Silva"
+            session.add(ana)
+            session.commit()
+        cop("cora", "checkin open")
+        home = room.links(ids["ben"]).home
+        assert "Reply to the check-in" in text_of(await room.open(home))
+        assert app.links is not None  # Ana replies anonymously through her page
+        reply_url = app.links.url(ids["ana"], "checkin", 1, epoch=room.epoch(ids["ana"]))
+        html = await room.open(reply_url)
+        values = {"kind": "challenge", "text": "Night shifts leave no time", "share": "anonymous"}
+        got, _ = await room.browser.post(reply_url, form(html, do="reply"), values)
+        assert got == 200
+        cop("ana", "win anonymously We halved the waiting list")
+        cop("cora", "checkin close")  # the summary: a post kept for the community's page
+        cop("cora", 'poll open "Next topic?" "Falls" "Sores"')
+        cop("cora", "meeting next 2026-12-10 14:00 Caseload capacity")
+
+        seen = text_of(await room.open(home))  # Ben's page
+        assert "Night shifts leave no time" in seen  # the summary post
+        assert "We halved the waiting list" in seen and "anonymous" in seen
+        assert "Next topic?" in seen
+        assert "Thu 10 Dec, 14:00: Caseload capacity" in seen
+        assert "Silva" not in seen
+    finally:
+        await client.close()
+        await page.stop()

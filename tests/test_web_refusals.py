@@ -169,6 +169,12 @@ async def _foreign_origin(w: World) -> tuple[int, str]:
     return await w.post(url, {**good.fields, **REPLY}, headers=headers)
 
 
+async def _null_origin_from_elsewhere(w: World) -> tuple[int, str]:
+    url, good = await w.reply_form()
+    headers = {"Origin": "null"}  # a sandboxed frame or a data: page, no fetch metadata
+    return await w.post(url, {**good.fields, **REPLY}, headers=headers)
+
+
 async def _reply_on_a_mydata_link(w: World) -> tuple[int, str]:
     url = w.link("mydata", None)
     _status, html = await w.browser.get(url)
@@ -211,6 +217,7 @@ CORPUS: dict[str, tuple[Attempt, int, str]] = {
     "sealed button moved to another link": (_sealed_button_of_another_action, 403, "out of date"),
     "cross-site form": (_cross_site_post, 403, "out of date"),
     "foreign origin": (_foreign_origin, 403, "out of date"),
+    "'null' origin not from our page": (_null_origin_from_elsewhere, 403, "out of date"),
 }
 
 

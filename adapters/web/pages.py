@@ -543,6 +543,13 @@ class Pages:
         wins = [(w, self._link(visit, "win", w.id)) for w in view.wins]
         posts = [(self._when(visit, p.at), p.message) for p in view.posts]
         meeting = self._when(visit, view.next_meeting) if view.next_meeting else None
+        checkin = None
+        if view.checkin is not None:
+            checkin = (
+                view.checkin,
+                self._when(visit, view.checkin.closes_at),
+                self._link(visit, "checkin", view.checkin.id),
+            )
         links = {
             name: self._link(visit, name)
             for name in ("settings", "mydata", "forget", "story", "win")
@@ -557,6 +564,7 @@ class Pages:
             posts=posts,
             meeting=meeting,
             topic=view.next_topic,
+            checkin=checkin,
             links=links,
         )
 

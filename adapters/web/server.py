@@ -183,10 +183,15 @@ class WebPage:
     # ---- helpers -----------------------------------------------------------------------
 
     def _same_site(self, request: web.Request) -> bool:
-        """A browser's POST comes from our own page: refuse other sites' forms outright."""
-        if request.headers.get("Sec-Fetch-Site", "same-origin") == "cross-site":
+        """A browser's POST comes from our own page: refuse other sites' forms outright.
+        Our pages say `Referrer-Policy: no-referrer`, so a browser sends `Origin: null` with
+        their forms; that is ours only when the browser also says the form was same-origin."""
+        site = request.headers.get("Sec-Fetch-Site")
+        if site == "cross-site":
             return False
         origin = request.headers.get("Origin")
+        if origin == "null":
+            return site == "same-origin"
         return origin is None or origin == self._origin
 
     def _html(self, answer: Answer) -> web.Response:

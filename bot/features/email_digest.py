@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, func, select
+from pydantic import ValidationError
+from sqlmodel import Session, col, func, select
 
 from bot import commands as c
 from bot import contact
@@ -87,6 +88,26 @@ def _gathered(ctx: Context, period: str, posts: list[ChannelPost]) -> OutMessage
         buttons=(Button(label="Open the community page", action="email.home"),),
         footer=footer,
     )
+
+
+def recent_posts(
+    session: Session, community_id: int, limit: int
+) -> list[tuple[datetime, OutMessage]]:
+    """The community's latest kept posts, newest first, with when each was posted (what an
+    email-only community's page shows as its channel)."""
+    rows = session.exec(
+        select(ChannelPost)
+        .where(ChannelPost.community_id == community_id)
+        .order_by(col(ChannelPost.id).desc())
+        .limit(limit)
+    ).all()
+    posts = []
+    for row in rows:
+        try:
+            posts.append((row.posted_at, OutMessage.model_validate_json(row.payload)))
+        except ValidationError:
+            continue
+    return posts
 
 
 def send_to_list(ctx: Context, key: str, message: OutMessage) -> None:
