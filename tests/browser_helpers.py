@@ -35,11 +35,12 @@ def chromium() -> str | None:
     return found
 
 
-def need_chromium() -> str:
+def need_chromium(in_ci: bool = IN_CI) -> str:
+    """The chromium to drive; else skip (fail under CI)."""
     found = chromium()
     if found is None:
         message = f"no chromium at {CHROMIUM} (apt-get install -y chromium)"
-        if IN_CI:
+        if in_ci:
             pytest.fail(message + ": CI requires the browser tests", pytrace=False)
         pytest.skip(message)
     return found

@@ -269,3 +269,16 @@ async def test_keyboard_alone_answers_a_pledge_follow_up(place: Community, phone
     with Session(place.app.engine) as session:
         (pledge,) = session.exec(select(Pledge)).all()
     assert pledge.status == "done", await phone.inner_text("main")
+
+
+def test_without_chromium_the_browser_tests_skip_locally_and_fail_under_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import tests.browser_helpers as helpers
+
+    monkeypatch.setattr(helpers, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(pytest.skip.Exception, match="no chromium"):
+        helpers.need_chromium(in_ci=False)
+    with pytest.raises(pytest.fail.Exception, match="CI requires"):
+        helpers.need_chromium(in_ci=True)

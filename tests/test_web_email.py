@@ -309,3 +309,18 @@ async def test_an_email_only_communitys_page_is_its_channel_and_names_no_anonymo
     finally:
         await client.close()
         await page.stop()
+
+
+async def test_links_work_two_weeks_and_the_unsubscribe_link_a_year(room: Mailroom) -> None:
+    ana = await room.confirmed()
+    urls = room.links(ana)
+    room.clock.advance(timedelta(days=13))
+    assert "Your settings" in text_of(await room.open(urls.settings))
+    room.clock.advance(timedelta(days=2))
+    got, html = await room.browser.get(urls.settings)
+    assert got == 410 and "has expired" in text_of(html)
+    room.clock.advance(timedelta(days=340))
+    assert "Unsubscribe from wound-care" in text_of(await room.open(urls.unsubscribe))
+    room.clock.advance(timedelta(days=11))
+    got, html = await room.browser.get(urls.unsubscribe)
+    assert got == 410 and "has expired" in text_of(html)
