@@ -203,12 +203,26 @@ async def test_the_console_workspace_answers_healthz_too(tmp_path):
         env={**env, "COPBOT_SECRET_KEY": "a long random test key, not used anywhere else"},
     )
     assert process.stdin is not None and process.stderr is not None
+    lines: list[str] = []
+    port: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def read_stderr() -> None:
+        """Keep reading, so the child never blocks on a full pipe."""
+        assert process.stderr is not None
+        while line := await process.stderr.readline():
+            lines.append(line.decode())
+            found = HEALTH_LINE.search(lines[-1])
+            if found and not port.done():
+                port.set_result(found[1])
+
+    reader = asyncio.create_task(read_stderr())
     try:
-        line = await asyncio.wait_for(process.stderr.readline(), 30)
-        while line and not HEALTH_LINE.search(line.decode()):
-            line = await asyncio.wait_for(process.stderr.readline(), 30)
-        found = HEALTH_LINE.search(line.decode())
-        assert found, "the console never said where /healthz is"
+        try:
+            health_port = await asyncio.wait_for(asyncio.shield(port), 90)
+        except TimeoutError:
+            message = "the console never said where /healthz is:\n" + "".join(lines)
+            raise AssertionError(message) from None
+        found = (None, health_port)
         async with (
             aiohttp.ClientSession() as client,
             client.get(f"http://127.0.0.1:{found[1]}/healthz") as answer,
@@ -218,5 +232,10 @@ async def test_the_console_workspace_answers_healthz_too(tmp_path):
         assert body["platforms"] == {}
     finally:
         process.stdin.close()
-        await asyncio.wait_for(process.wait(), 30)
+        try:
+            await asyncio.wait_for(process.wait(), 60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+            reader.cancel()
     assert process.returncode == 0
