@@ -255,7 +255,7 @@ def show_time_poll(cmd: ShowTimePoll, ctx: Context) -> Response:
 
 
 def list_time_polls(cmd: ListTimePolls, ctx: Context) -> Response:
-    member = ctx.require_member()
+    ctx.require_member()
     polls = ctx.uow.session.exec(
         select(TimePoll)
         .where(TimePoll.community_id == ctx.community_id, col(TimePoll.closed_at).is_(None))
@@ -267,7 +267,6 @@ def list_time_polls(cmd: ListTimePolls, ctx: Context) -> Response:
         f"#{p.id}: {len(_slots(ctx, p))} times" + (f" — {p.topic}" if p.topic else "")
         for p in polls
     )
-    del member
     return Response(
         message=OutMessage(
             title="Open time polls",

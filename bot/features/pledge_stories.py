@@ -18,7 +18,7 @@ from bot.domain import when
 from bot.domain.text import read_number, short
 from bot.errors import UserError
 from bot.features.base import Feature
-from bot.features.stories import CONSENT_WORDS, CONSENTS, story_form
+from bot.features.stories import story_form
 from bot.messages import Button, OutMessage, Response, Section
 from bot.scheduling import JobSpec, at
 from bot.storage.tables import Community, Member
@@ -90,7 +90,6 @@ def start(cmd: StartPledgeStory, ctx: Context) -> Response:
     fields = tuple(
         f.model_copy(update={"initial": None}) if f.name == "consent" else f for f in form.fields
     )
-    assert set(CONSENT_WORDS) == set(CONSENTS)
     return Response(form=form.model_copy(update={"fields": fields}))
 
 
