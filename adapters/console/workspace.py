@@ -12,9 +12,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
-from collections.abc import Awaitable, Callable, Iterable
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -88,9 +90,11 @@ class ConsoleWorkspace:
         self.app.run_due()
         await self.app.dispatcher.drain()
 
-    async def run(self, lines: Iterable[str], echo: bool = False) -> None:
+    async def run(self, lines: Iterable[str] | AsyncIterator[str], echo: bool = False) -> None:
         """Act on each line until they run out or someone types /quit."""
-        for line in lines:
+        if not isinstance(lines, AsyncIterator):
+            lines = _as_async(lines)
+        async for line in lines:
             if echo:
                 self.write(f"> {line.rstrip()}")
             await self.feed(line)
@@ -297,14 +301,42 @@ class ConsoleWorkspace:
         self.write(f"(no console community called '{name}'; there is: {names})")
 
 
-def stdin_lines() -> Iterable[str]:
-    """Lines from standard input, with a prompt when a person is typing."""
+async def _as_async(lines: Iterable[str]) -> AsyncIterator[str]:
+    for line in lines:
+        yield line
+
+
+async def stdin_lines() -> AsyncIterator[str]:
+    """Lines from standard input, with a prompt when a person is typing.
+
+    Reading waits in a daemon thread, so the event loop keeps answering (`/healthz`,
+    the outbox) while nobody types, and a stop never waits on a read that cannot end.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    wanted = threading.Semaphore(0)  # one line is read per line asked for
     interactive = sys.stdin.isatty()
+
+    def read() -> None:
+        while True:
+            wanted.acquire()
+            try:
+                line: str | None = input("> ") if interactive else sys.stdin.readline()
+            except (EOFError, OSError, ValueError):
+                line = None
+            if line == "" and not interactive:
+                line = None
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            except RuntimeError:  # the loop has closed: nobody is listening any more
+                return
+            if line is None:
+                return
+
+    threading.Thread(target=read, name="console-stdin", daemon=True).start()
     while True:
-        try:
-            line = input("> ") if interactive else sys.stdin.readline()
-        except EOFError:
-            return
-        if not interactive and line == "":
+        wanted.release()
+        line = await queue.get()
+        if line is None:
             return
         yield line
