@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Coroutine, Sequence
+from typing import Any, Protocol
 
 from adapters.health import Health, HealthServer
 from adapters.web import make_web_page
@@ -22,6 +22,11 @@ from bot.ports import ChatPlatform
 from jobs.scheduler import JobScheduler
 
 log = logging.getLogger(__name__)
+
+#: How long a stop lets the outbox finish the sends under way (then they are cut short).
+STOP_GRACE = 4.0
+#: How long the adapters may take to disconnect before the process goes on without them.
+ADAPTER_STOP_WAIT = 3.0
 
 
 class AdapterFatal(Exception):
@@ -68,7 +73,8 @@ async def serve(
             adapter.health = health  # e.g. Slack's HTTP port answers /healthz too
     health_server = HealthServer(health) if health_port is not None else None
     try:
-        await scheduler.begin()
+        if not await _unless_stopped(scheduler.begin(), stop):
+            return
         if health_server is not None:
             await health_server.start(health_host, health_port or 0)
         if page is not None and settings.web is not None:
@@ -80,24 +86,47 @@ async def serve(
                 settings.web.base_url,
             )
         for adapter in adapters:
-            await adapter.start(app)
+            # An adapter still connecting when a signal comes is simply stopped: SIGTERM is
+            # honoured at start-up too (a platform that hangs cannot keep the process alive).
             started.append(adapter)
+            if not await _unless_stopped(adapter.start(app), stop):
+                return
             log.warning("copbot is serving %s", adapter.name)
         await _until_stopped(stop, adapters)
     finally:
-        for adapter in reversed(started):
+        # Stop in the order that loses nothing and sends nothing twice: no new timers; the
+        # dispatcher finishes the sends under way and hands back the rest, while the
+        # adapters' connections are still open; then the connections close.
+        scheduler.shutdown()
+        await app.dispatcher.stop(dispatcher, STOP_GRACE)
+        if started:
+            stops = asyncio.gather(*(a.stop() for a in started), return_exceptions=True)
             with contextlib.suppress(Exception):
-                await adapter.stop()
+                await asyncio.wait_for(stops, ADAPTER_STOP_WAIT)
         if page is not None:
             with contextlib.suppress(Exception):
                 await page.stop()
         if health_server is not None:
             await health_server.stop()
-        scheduler.shutdown()
-        dispatcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await dispatcher
         app.close()
+
+
+async def _unless_stopped(work: Coroutine[Any, Any, object], stop: asyncio.Event) -> bool:
+    """Run `work` unless `stop` is set first (then `work` is cancelled): True if it ran."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if task.done():
+        task.result()  # an adapter that failed to start says why
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
+    log.warning("stopping before start-up finished")
+    return False
 
 
 async def _until_stopped(stop: asyncio.Event, adapters: Sequence[Adapter]) -> None:

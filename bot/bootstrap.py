@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, col
 
+from bot import outbox_rows
 from bot.bus import Bus
 from bot.clock import Clock, ManualClock, SystemClock
 from bot.commands import Inbound
@@ -30,6 +31,10 @@ from bot.storage.tables import InboundEvent
 from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+#: Schedule claims older than this are dropped: no catch-up looks back that far
+#: (STARTUP_LOOKBACK), so no occurrence could run twice for want of its claim.
+KEEP_CLAIMS = STARTUP_LOOKBACK * 8
 
 
 @dataclass
@@ -101,6 +106,14 @@ class App:
                 delete(InboundEvent).where(col(InboundEvent.received_at) < cutoff)
             )
         return result.rowcount or 0
+
+    def tidy(self) -> int:
+        """Housekeeping (in a worker thread): forget old platform events, the text of private
+        messages delivered more than `outbox.keep_sent` ago, and schedule claims far older
+        than any catch-up looks back. Returns how many rows it changed."""
+        keep_sent = when.parse_duration(self.settings.outbox.keep_sent)
+        changed = self.forget_old_events()
+        return changed + outbox_rows.prune(self.engine, self.clock.now(), keep_sent, KEEP_CLAIMS)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -350,9 +350,13 @@ class OutboxSettings(_Strict):
 
     max_attempts: int = Field(5, ge=1, le=50)
     first_retry: Duration = "1 minute"
-    #: How long a claimed message stays a process's own: after a crash, another process
-    #: (or the restarted one) sends it once this has passed.
-    lease_seconds: float = Field(300, ge=1, le=3600)
+    #: How long a claimed message stays a process's own without the process renewing it
+    #: (a live process renews it every third of this): after a crash, another process (or
+    #: the restarted one) takes it over once this has passed.
+    lease_seconds: float = Field(30, ge=1, le=3600)
+    #: How long the text of a delivered private message is kept (a `/cop mydata` answer is
+    #: personal data); the record that it was sent stays, so it is never sent again.
+    keep_sent: Duration = "7 days"
 
 
 class WebSettings(_Strict):

@@ -1,34 +1,42 @@
 """The outbox dispatcher: delivers what handlers committed, once, in order, with retries.
 
-Rows are claimed (status 'sending' with a lease) before sending, in PostgreSQL with
-`FOR UPDATE SKIP LOCKED`, so several processes share the work without overlap. Messages
-to one target go in order; a failure holds that target's later messages for the round.
+Rows are claimed (status 'sending' with a short lease) before sending, in PostgreSQL with
+`FOR UPDATE SKIP LOCKED`, so several processes share the work without overlap. A live
+process renews its leases (a heartbeat), so a claim outlives its process by one lease at
+most. Messages to one target go in order; a failure holds that target's later messages for
+the round. A send that was cut short is checked with the platform, where it can tell,
+before it goes again. Every database statement runs in a worker thread (bot.outbox_rows).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import threading
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, or_, update
-from sqlmodel import Session, col, func, select
+from sqlalchemy import Engine
 
+from bot import outbox_rows as rows_db
 from bot.clock import Clock
 from bot.messages import OutMessage
 from bot.notices import HELD
+from bot.outbox_rows import CANCELLED
 from bot.ports import Cancelled, ChatPlatform, DeliveryError, RateLimited, Unreachable
 from bot.storage.tables import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
-#: A message that must not go any more (bot.ports.Cancelled, bot.contact.cancel_queued).
-CANCELLED = "cancelled"
+#: How long a claim lasts without its process renewing it (it renews every third of this).
+LEASE = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
+#: How long a stopping dispatcher lets sends already under way finish.
+STOP_GRACE = 5.0
+
+__all__ = ["CANCELLED", "LEASE", "Dispatcher", "Pacer"]
 
 
 class Pacer:
@@ -63,7 +71,7 @@ class Dispatcher:
         *,
         max_attempts: int = 5,
         first_retry: timedelta = timedelta(seconds=30),
-        batch: int = 200,
+        batch: int = 50,
         concurrency: int = 8,
         lease: timedelta = LEASE,
     ) -> None:
@@ -85,6 +93,10 @@ class Dispatcher:
             for name, platform in platforms.items()
             if (limit := getattr(platform, "rate_limit", None))
         }
+        self._claimed: set[int] = set()  # claims this dispatcher holds (renewed while alive)
+        self._sending: set[int] = set()  # of those, the ones whose send is under way
+        self._uncertain: set[int] = set()  # claimed after a send of them was cut short
+        self._stopping = False
 
     def add_platform(self, platform: ChatPlatform) -> None:
         """Deliver to `platform` too (paced at its declared rate limit, if any)."""
@@ -101,35 +113,60 @@ class Dispatcher:
             self._wake.set()
 
     async def run_forever(self, poll_seconds: float = 1.0) -> None:
-        """Deliver as work appears; poll too, so rows written by other processes go out."""
+        """Deliver as work appears; poll too, so rows written by other processes go out.
+        Ends when `stop` is called; on cancellation it hands back what it had claimed."""
         self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
-        while True:
-            try:
-                await self.drain()
-            except Exception:
-                log.exception("the dispatcher hit an error; it will try again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._pause(poll_seconds))
-            self._wake.clear()
+        heartbeat = asyncio.create_task(self._heartbeat(), name="copbot-outbox-heartbeat")
+        try:
+            while not self._stopping:
+                try:
+                    await self.drain()
+                except Exception:
+                    log.exception("the dispatcher hit an error; it will try again")
+                if self._stopping:
+                    break
+                # asyncio.timeout, unlike wait_for on 3.11, never swallows a cancellation.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._pause(poll_seconds)):
+                        await self._wake.wait()
+                self._wake.clear()
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            await self._hand_back()
+
+    async def stop(self, task: asyncio.Task[None], grace: float = STOP_GRACE) -> None:
+        """Stop `task` (this dispatcher's `run_forever`) gracefully: claim nothing more, let
+        sends under way finish for up to `grace` seconds, hand back every claimed message not
+        yet sent. A send still going after `grace` is cut short: the next dispatcher checks
+        with the platform whether it arrived before sending it again."""
+        self._stopping = True
+        self.wake()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
 
     async def drain(self) -> int:
         """Send everything due now; returns how many messages were delivered."""
         delivered = 0
-        while True:
-            rows = await asyncio.to_thread(self._claim)
+        while not self._stopping:
+            rows = await self._claim()
             if not rows:
                 return delivered
             delivered += await self._send_all(rows)
+        return delivered
 
     def next_due(self, after: datetime) -> datetime | None:
         """When the next pending message waiting past `after` becomes due (simulated clocks).
         Rows already due but held behind an earlier one wait for that one's time."""
-        with Session(self._engine) as session:
-            return session.exec(
-                select(func.min(OutboxMessage.next_attempt_at)).where(
-                    OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) > after
-                )
-            ).one()
+        return rows_db.next_due(self._engine, after)
 
     def _pause(self, poll_seconds: float) -> float:
         """How long to wait for work: the poll, or less when a platform's hold ends sooner."""
@@ -147,43 +184,42 @@ class Dispatcher:
         until = self._held.get(platform)
         return until if until is not None and until > self._clock.now() else None
 
-    def _claim(self) -> list[OutboxMessage]:
-        now = self._clock.now()
+    async def _claim(self) -> list[OutboxMessage]:
         held = [name for name in self._held if self._held_until(name) is not None]
-        with Session(self._engine, expire_on_commit=False) as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(
-                    col(OutboxMessage.status).in_(("pending", "sending")),
-                    col(OutboxMessage.expires_at).is_not(None),
-                    col(OutboxMessage.expires_at) <= now,
-                )
-                .values(status="expired", lease_until=None)
-            )
-            rows = list(
-                session.exec(
-                    select(OutboxMessage)
-                    .where(
-                        or_(
-                            (col(OutboxMessage.status) == "pending")
-                            & (col(OutboxMessage.next_attempt_at) <= now),
-                            (col(OutboxMessage.status) == "sending")
-                            & (col(OutboxMessage.lease_until) <= now),
-                        ),
-                        col(OutboxMessage.platform).not_in(held),
-                    )
-                    .order_by(col(OutboxMessage.id))
-                    .limit(self._batch)
-                    .with_for_update(skip_locked=True)
-                ).all()
-            )
-            rows = _in_order(session, rows)
-            for row in rows:
-                row.status = "sending"
-                row.lease_until = now + self._lease
-                session.add(row)
-            session.commit()
-            return rows
+        now = self._clock.now()
+        claimed, uncertain = await asyncio.to_thread(
+            rows_db.claim, self._engine, now, self._lease, self._batch, held
+        )
+        self._claimed.update(row.id for row in claimed if row.id is not None)
+        self._uncertain |= uncertain
+        return claimed
+
+    async def _heartbeat(self) -> None:
+        """Renew this dispatcher's claims while it lives (a dead process's claims lapse)."""
+        period = max(self._lease.total_seconds() / 3, 0.05)
+        while True:
+            await asyncio.sleep(period)
+            if self._claimed:
+                try:
+                    until = self._clock.now() + self._lease
+                    await asyncio.to_thread(rows_db.renew, self._engine, set(self._claimed), until)
+                except Exception:
+                    log.exception("could not renew the outbox's claims; it will try again")
+
+    async def _hand_back(self) -> None:
+        """Stopping: claimed messages not yet sent go back to the queue; sends that were
+        under way end their claim now, to be checked before they go again."""
+        cut, unsent = set(self._sending), self._claimed - self._sending
+        self._claimed.clear()
+        self._sending.clear()
+        now = self._clock.now()
+        try:
+            await asyncio.to_thread(rows_db.release, self._engine, unsent)
+            await asyncio.to_thread(rows_db.cut_short, self._engine, cut, now)
+        except Exception:
+            log.exception("could not hand back the outbox's claims (their leases will lapse)")
+        if cut:
+            log.warning("stopped with %d send(s) under way: they will be checked", len(cut))
 
     async def _send_all(self, rows: list[OutboxMessage]) -> int:
         by_target: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
@@ -196,11 +232,11 @@ class Dispatcher:
                 sent = 0
                 for index, row in enumerate(queue):
                     until = self._held_until(row.platform)
-                    if until is not None:  # rate limited meanwhile: these wait till it ends
-                        self._release(queue[index:], until)
+                    if self._stopping or until is not None:  # these wait for the next turn
+                        await self._release(queue[index:], until)
                         break
                     if not await self._send(row):
-                        self._release(queue[index + 1 :])  # keep the target's order
+                        await self._release(queue[index + 1 :])  # keep the target's order
                         break
                     sent += 1
                 return sent
@@ -209,51 +245,72 @@ class Dispatcher:
         return sum(results)
 
     async def _send(self, row: OutboxMessage) -> bool:
+        assert row.id is not None
         platform = self._platforms.get(row.platform)
         message = OutMessage.model_validate_json(row.payload)
+        self._sending.add(row.id)
         try:
             if platform is None:
                 raise DeliveryError(f"no {row.platform} connection is running", transient=True)
-            if (pacer := self._pacers.get(row.platform)) is not None:
-                await pacer.wait()
-            if row.channel_id is not None:
-                message_id = await platform.post(row.channel_id, message, row.key)
-            else:
-                assert row.user_id is not None
-                message_id = await platform.dm(row.user_id, message, row.key)
+            message_id = await self._arrived(platform, row, message)
+            if message_id is None:
+                if (pacer := self._pacers.get(row.platform)) is not None:
+                    await pacer.wait()
+                if row.channel_id is not None:
+                    message_id = await platform.post(row.channel_id, message, row.key)
+                else:
+                    assert row.user_id is not None
+                    message_id = await platform.dm(row.user_id, message, row.key)
         except RateLimited as limited:
             if limited.scope is None:  # the whole platform asked us to wait
                 self._hold(row.platform, limited.retry_after)
             # Otherwise only this target waits: its later messages queue behind this one.
-            self._finish(row, status="pending", wait=timedelta(seconds=limited.retry_after))
+            await self._finish(row, status="pending", wait=timedelta(seconds=limited.retry_after))
             return False
         except Cancelled as error:  # e.g. unsubscribed meanwhile: it must not go at all
             log.info("cancelled %s: %s", row.key, error)
-            self._finish(row, status=CANCELLED, error=str(error)[:200])
+            await self._finish(row, status=CANCELLED, error=str(error)[:200])
             return True
         except Unreachable as error:  # shown to the person when they next use copbot
             log.info("holding %s: %s", row.key, error)
-            self._finish(row, status=HELD, attempts=row.attempts + 1, error=str(error)[:200])
+            await self._finish(row, status=HELD, attempts=row.attempts + 1, error=str(error)[:200])
             return False
         except Exception as error:
-            self._failed(row, error)
+            await self._failed(row, error)
             return False
-        self._finish(row, status="sent", message_id=message_id)
+        await self._finish(row, status="sent", message_id=message_id)
         return True
 
-    def _failed(self, row: OutboxMessage, error: Exception) -> None:
+    async def _arrived(
+        self, platform: ChatPlatform, row: OutboxMessage, message: OutMessage
+    ) -> str | None:
+        """For a message whose earlier send was cut short: its id if the platform shows it
+        arrived (None when it did not, or the platform cannot tell)."""
+        if row.id not in self._uncertain:
+            return None
+        self._uncertain.discard(row.id)  # type: ignore[arg-type]
+        check = getattr(platform, "already_sent", None)
+        if check is None:
+            return None
+        found: str | None = await check(row.channel_id, row.user_id, message, row.key)
+        if found is not None:
+            log.info("%s had arrived before the restart: not sent again", row.key)
+        return found
+
+    async def _failed(self, row: OutboxMessage, error: Exception) -> None:
         transient = error.transient if isinstance(error, DeliveryError) else True
         attempts = row.attempts + 1
         reason = str(error)[:200] or type(error).__name__
         if not transient or attempts >= self._max_attempts:
             log.error("dead letter %s after %d tries: %s", row.key, attempts, reason)
-            self._finish(row, status="dead", attempts=attempts, error=reason)
+            await self._finish(row, status="dead", attempts=attempts, error=reason)
         else:
             backoff = min(self._first_retry * 2 ** (attempts - 1), MAX_BACKOFF)
+            backoff = min(backoff * _jitter(row.key, attempts), MAX_BACKOFF)
             log.warning("retrying %s in %s (try %d): %s", row.key, backoff, attempts, reason)
-            self._finish(row, status="pending", attempts=attempts, wait=backoff, error=reason)
+            await self._finish(row, status="pending", attempts=attempts, wait=backoff, error=reason)
 
-    def _finish(
+    async def _finish(
         self,
         row: OutboxMessage,
         *,
@@ -273,63 +330,27 @@ class Dispatcher:
             values["message_id"], values["sent_at"] = message_id, now
         if error is not None:
             values["last_error"] = error
-        with self._engine.begin() as connection:  # one small Core UPDATE: no ORM session
-            connection.execute(
-                update(OutboxMessage).where(col(OutboxMessage.id) == row.id).values(**values)
-            )
+        assert row.id is not None
+        await asyncio.to_thread(rows_db.finish, self._engine, row.id, values)
+        self._claimed.discard(row.id)
+        self._sending.discard(row.id)
 
-    def _release(self, rows: list[OutboxMessage], until: datetime | None = None) -> None:
+    async def _release(self, rows: list[OutboxMessage], until: datetime | None = None) -> None:
         """Hand back claimed rows unsent; `_claim` holds them behind the failed one (and,
         with `until`, until the platform's rate limit ends)."""
-        if not rows:
+        ids = {row.id for row in rows if row.id is not None}
+        if not ids:
             return
-        values: dict[str, object] = {"status": "pending", "lease_until": None}
-        if until is not None:
-            values["next_attempt_at"] = until
-        with Session(self._engine) as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id).in_([r.id for r in rows]))
-                .values(**values)
-            )
-            session.commit()
+        await asyncio.to_thread(rows_db.release, self._engine, ids, until)
+        self._claimed -= ids
+
+
+def _jitter(key: str, attempts: int) -> float:
+    """A factor in [0.9, 1.1), fixed per message and try: messages that failed together
+    (one outage) come back spread out, not all in the same second."""
+    digest = hashlib.blake2b(f"{key}#{attempts}".encode(), digest_size=8).digest()
+    return 0.9 + 0.2 * int.from_bytes(digest) / 2**64
 
 
 def _target(row: OutboxMessage) -> tuple[str, str]:
     return (row.platform, row.channel_id or f"@{row.user_id}")
-
-
-def _in_order(session: Session, rows: list[OutboxMessage]) -> list[OutboxMessage]:
-    """Of the rows just claimed, those that are next in line for their target.
-
-    A message waits while an earlier one to the same channel or person is unfinished:
-    waiting for a retry or for quiet hours to end, or being sent by another process (its
-    row locked, or claimed with a live lease). So no target ever sees messages out of order.
-    """
-    if not rows:
-        return rows
-    mine = {row.id for row in rows}
-    unfinished = session.exec(
-        select(
-            OutboxMessage.id,
-            OutboxMessage.platform,
-            OutboxMessage.channel_id,
-            OutboxMessage.user_id,
-        )
-        .where(
-            col(OutboxMessage.status).in_(("pending", "sending")),
-            col(OutboxMessage.id) <= max(mine),  # type: ignore[type-var]
-        )
-        .order_by(col(OutboxMessage.id))
-    ).all()
-    blocked: set[tuple[str, str]] = set()
-    ready: set[int] = set()
-    for row_id, platform, channel, user in unfinished:
-        target = (platform, channel or f"@{user}")
-        if target in blocked:
-            continue
-        if row_id in mine:
-            ready.add(row_id)
-        else:
-            blocked.add(target)
-    return [row for row in rows if row.id in ready]

@@ -60,3 +60,16 @@ class ChatPlatform(Protocol):
     async def post(self, channel_id: str, message: OutMessage, key: str) -> str: ...
 
     async def dm(self, user_id: str, message: OutMessage, key: str) -> str: ...
+
+
+class ChecksDelivery(Protocol):
+    """A platform that can tell whether a message may already have arrived.
+
+    The dispatcher asks before sending again a message whose earlier send was cut short
+    (the process died or stopped mid-send): `already_sent` returns the platform's id for it
+    when it is found there, else None (and the next `post`/`dm` sends what is missing).
+    """
+
+    async def already_sent(
+        self, channel_id: str | None, user_id: str | None, message: OutMessage, key: str
+    ) -> str | None: ...

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 RESYNC_JOB = "copbot:resync"
 WAKE_JOB = "copbot:wake"
 HORIZON = LOOKAHEAD
+#: How often the resync also does housekeeping (App.tidy).
+TIDY_EVERY = timedelta(hours=1)
 
 
 class JobScheduler:
@@ -47,6 +49,7 @@ class JobScheduler:
         self._due: dict[str, datetime] = {}  # each schedule's next fire time
         #: When the last pass over the timeline finished (None before the first).
         self.last_pass: datetime | None = None
+        self._tidied: datetime | None = None  # when housekeeping last ran
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -126,9 +129,15 @@ class JobScheduler:
         await self._pass()
 
     async def resync(self) -> None:
-        """The periodic look: picks up schedules changed elsewhere, and tidies up."""
+        """The periodic look: picks up schedules changed elsewhere, and tidies up (hourly)."""
         await self._pass()
-        await asyncio.to_thread(self._app.forget_old_events)
+        now = self._app.clock.now()
+        if self._tidied is None or now - self._tidied >= TIDY_EVERY:
+            self._tidied = now
+            try:
+                await asyncio.to_thread(self._app.tidy)
+            except Exception:
+                log.exception("tidying up failed; it will be tried again in an hour")
 
     async def _pass(self) -> None:
         """Run what is due and re-arm, off the event loop so chat stays responsive. Timers

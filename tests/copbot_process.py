@@ -94,19 +94,19 @@ async def _until(
     raise AssertionError(f"copbot never logged {pattern.pattern!r}:\n" + "\n".join(lines))
 
 
-@asynccontextmanager
-async def copbot_run(
-    database_url: str, folder: Path, extra_args: Sequence[str] = ()
-) -> AsyncIterator[Copbot]:
-    """Start both fakes and `copbot run --http-port 0` (and `extra_args`) against them; stop
-    it with SIGTERM."""
-    slack = FakeSlack(users=dict(PEOPLE))
-    slack.add_channel(SLACK_CHANNEL, "wound-care")
-    await slack.start()
-    discord = FakeDiscord()
-    await discord.start()
+async def spawn(
+    database_url: str,
+    folder: Path,
+    slack: FakeSlack,
+    discord: FakeDiscord,
+    *,
+    settings: str = CONFIG,
+    extra_args: Sequence[str] = (),
+) -> tuple[asyncio.subprocess.Process, list[str], asyncio.Future[None]]:
+    """Start `copbot run --http-port 0` against the fakes (not waiting for it to be ready):
+    the process, the lines of its log as they come, and the task reading them."""
     config = folder / "copbot.toml"
-    config.write_text(CONFIG, encoding="utf-8")
+    config.write_text(settings, encoding="utf-8")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))},
         "COPBOT_DATABASE_URL": database_url,
@@ -133,6 +133,31 @@ async def copbot_run(
     lines: list[str] = []
     assert process.stderr is not None
     reader = asyncio.ensure_future(_read_log(process.stderr, lines))
+    return process, lines, reader
+
+
+@asynccontextmanager
+async def copbot_run(
+    database_url: str,
+    folder: Path,
+    extra_args: Sequence[str] = (),
+    *,
+    settings: str = CONFIG,
+    fakes: tuple[FakeSlack, FakeDiscord] | None = None,
+) -> AsyncIterator[Copbot]:
+    """Start both fakes (or use `fakes`, left running) and `copbot run --http-port 0` (and
+    `extra_args`) against them with `settings`; stop it with SIGTERM."""
+    if fakes is None:
+        slack = FakeSlack(users=dict(PEOPLE))
+        slack.add_channel(SLACK_CHANNEL, "wound-care")
+        await slack.start()
+        discord = FakeDiscord()
+        await discord.start()
+    else:
+        slack, discord = fakes
+    process, lines, reader = await spawn(
+        database_url, folder, slack, discord, settings=settings, extra_args=extra_args
+    )
     session = aiohttp.ClientSession()
     try:
         deadline = time.monotonic() + START_TIMEOUT
@@ -152,8 +177,9 @@ async def copbot_run(
                 await process.wait()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(reader, 5)
-        await discord.close()
-        await slack.stop()
+        if fakes is None:
+            await discord.close()
+            await slack.stop()
 
 
 @contextmanager

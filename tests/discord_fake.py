@@ -255,6 +255,12 @@ class FakeDiscord:
         #: Like Discord: an interaction not answered (or deferred) within this many seconds
         #: of being sent gets 10062 Unknown interaction. None: no limit.
         self.answer_deadline: float | None = None
+        #: Seconds each message creation takes (a slow network or a busy Discord).
+        self.message_delay = 0.0
+        #: When set, message creations wait until it is set (a Discord that hangs).
+        self.message_gate: asyncio.Event | None = None
+        #: When set, the login (GET /users/@me) waits until it is set.
+        self.login_gate: asyncio.Event | None = None
         self.bot = {**user(BOT_ID, "copbot"), "bot": True}
         self.channels = {CHANNEL_ID: "wound-care"}
         self.dm_channels: dict[int, int] = {}  # dm channel id -> user id
@@ -430,6 +436,8 @@ class FakeDiscord:
     # ---- REST ------------------------------------------------------------------------
 
     async def _me(self, request: web.Request) -> web.Response:
+        if self.login_gate is not None:  # a Discord that does not answer the login
+            await self.login_gate.wait()
         return self._json(self.bot)
 
     async def _gateway_url(self, request: web.Request) -> web.Response:
@@ -500,6 +508,10 @@ class FakeDiscord:
         return message
 
     async def _create_message(self, request: web.Request) -> web.Response:
+        if self.message_delay:
+            await asyncio.sleep(self.message_delay)
+        if self.message_gate is not None:
+            await self.message_gate.wait()
         payload = request[BODY] or {}
         channel_id = int(request.match_info["channel"])
         if channel_id not in self.channels and channel_id not in self.dm_channels:

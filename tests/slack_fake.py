@@ -37,7 +37,8 @@ from tests.conftest import community
 BOT_USER = "UBOT"
 TEAM = "T0TEAM"
 ALL_SCOPES = (
-    "commands,chat:write,im:write,files:write,users:read,reactions:read,channels:read,groups:read"
+    "commands,chat:write,im:write,files:write,users:read,reactions:read,channels:read,groups:read,"
+    "channels:history,groups:history,im:history"
 )
 PING = re.compile(r"<[@!#][^>]*>")
 
@@ -451,6 +452,25 @@ class FakeSlack:
         text, blocks = self._message_args(args)
         self.posts.append(Post("ephemeral", channel, user, text, blocks))
         return self._ok(message_ts=f"{1_700_000_000 + next(self._ts)}.000200")
+
+    async def _m_conversations_history(self, args: dict[str, Any]) -> web.Response:
+        """The channel's latest messages, newest first; metadata only when asked for."""
+        channel = str(args.get("channel", ""))
+        if not channel.startswith("D") and channel not in self.channels:
+            return self._error("channel_not_found")
+        needs = "im:history" if channel.startswith("D") else "channels:history"
+        if needs not in self.scopes.split(","):
+            return self._error("missing_scope", needed=needs)
+        limit = int(args.get("limit") or 100)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = [p for p in self.posts if p.kind == "post" and p.channel == channel]
+        messages = []
+        for post in reversed(found[-limit:]):
+            item: dict[str, Any] = {"type": "message", "ts": post.ts, "text": post.text}
+            if with_metadata and post.metadata is not None:
+                item["metadata"] = post.metadata
+            messages.append(item)
+        return self._ok(messages=messages, has_more=len(found) > limit)
 
     async def _m_conversations_open(self, args: dict[str, Any]) -> web.Response:
         user = str(args.get("users", ""))

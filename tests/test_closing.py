@@ -85,13 +85,16 @@ async def test_close_posts_recap_and_farewell_exports_to_keepers_and_stops_every
     assert "wound-care is closed" in close(cora)
     await app.advance(START + timedelta(days=30))
     after = [d for d in platform.sent[sent_before:] if d.target != "other-cop"]
-    titles = [d.message.title for d in after]
-    assert titles == [
+    # The channel's two posts in order; the keeper's export privately (to another target,
+    # so it may go before, between or after them).
+    in_channel = [d for d in after if d.kind == "post"]
+    privately = [d for d in after if d.kind == "dm"]
+    assert [d.message.title for d in in_channel] == [
         "What we made together: wound-care",
         "Thank you, everyone: wound-care is closing",
-        "wound-care: the keepers' export",
     ]
-    recap, farewell, export = after
+    assert [d.message.title for d in privately] == ["wound-care: the keepers' export"]
+    (recap, farewell), (export,) = in_channel, privately
     assert "Our first shared care plan" in recap.text and "Ask families first" in recap.text
     assert "Fewer missed visits" in recap.text
     assert "Ana" not in recap.text and "Ben" not in recap.text

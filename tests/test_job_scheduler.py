@@ -210,3 +210,41 @@ async def test_start_up_reads_the_tables_off_the_event_loop(sqlite_engine):
     finally:
         scheduler.shutdown()
         app.close()
+
+
+async def test_the_periodic_look_forgets_old_private_texts_once_an_hour(sqlite_engine):
+    from bot.clock import ManualClock
+    from bot.messages import say
+    from bot.outbox_rows import PRUNED
+    from bot.storage.tables import OutboxMessage
+    from bot.storage.uow import UnitOfWork
+
+    clock = ManualClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    platform = FakePlatform()
+    app = build_app(make_settings(), {"console": platform}, clock=clock, engine=sqlite_engine)
+    with UnitOfWork(app.engine) as uow:
+        uow.enqueue(
+            "mydata:ana",
+            say("everything about Ana"),
+            platform="console",
+            created_at=clock.now(),
+            user_id="ana",
+        )
+        uow.commit()
+    await app.dispatcher.drain()
+    scheduler = JobScheduler(app, resync_seconds=3600)
+
+    def payload() -> str:
+        with Session(app.engine) as session:
+            found = select(OutboxMessage.payload).where(OutboxMessage.key == "mydata:ana")
+            return session.exec(found).one()
+
+    try:
+        await scheduler.resync()  # tidies now: nothing is old enough yet
+        assert "everything about Ana" in payload()
+        clock.advance(timedelta(days=8))
+        await scheduler.resync()
+        assert payload() == PRUNED
+    finally:
+        scheduler.shutdown()
+        app.close()

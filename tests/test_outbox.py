@@ -20,7 +20,7 @@ from bot.clock import ManualClock
 from bot.config import Settings
 from bot.messages import OutMessage, say
 from bot.outbox import LEASE, Dispatcher
-from bot.storage.tables import Community
+from bot.storage.tables import Community, OutboxMessage
 from bot.storage.uow import UnitOfWork
 from tests.conftest import START, community, make_settings
 from tests.fakes import DeliveryError, FakePlatform, RateLimited
@@ -81,6 +81,14 @@ def record_attempts(platform: FakePlatform, clock: ManualClock, outcome) -> list
     return attempts
 
 
+def about(found: list[timedelta], minutes: list[float]) -> bool:
+    """Each gap is the expected number of minutes, give or take the 10% jitter."""
+    pairs = zip(found, minutes, strict=False)
+    return len(found) == len(minutes) and all(
+        0.9 * m <= gap / timedelta(minutes=1) <= 1.1 * m for gap, m in pairs
+    )
+
+
 def gaps(moments: list[datetime]) -> list[timedelta]:
     return [later - earlier for earlier, later in itertools.pairwise(moments)]
 
@@ -118,11 +126,11 @@ async def test_transient_failure_is_retried_after_the_backoff_and_delivered_once
 
     assert await app.dispatcher.drain() == 0
     assert platform.sent == []
-    clock.advance(timedelta(seconds=59))
+    clock.advance(timedelta(seconds=53))  # the backoff is a minute, give or take 10%
     assert await app.dispatcher.drain() == 0
     assert platform.sent == [], "sent before the backoff elapsed"
 
-    clock.advance(timedelta(seconds=1))
+    clock.advance(timedelta(seconds=14))
     assert await app.dispatcher.drain() == 1
     assert titles(platform) == ["Time for our check-in"]
 
@@ -140,7 +148,7 @@ async def test_backoff_doubles_between_tries(start, clock, platform, person):
 
     await app.advance(START + timedelta(hours=1))
 
-    assert gaps(attempts) == [timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4)]
+    assert about(gaps(attempts), [1, 2, 4])
     assert titles(platform) == ["Time for our check-in"]
 
 
@@ -154,8 +162,23 @@ async def test_backoff_stops_growing_at_an_hour(start, clock, platform, person):
     await app.advance(START + timedelta(hours=6))
 
     minutes = [gap / timedelta(minutes=1) for gap in gaps(attempts)]
-    assert minutes == [20, 40, 60, 60, 60]
+    assert about(gaps(attempts), [20, 40, 60, 60, 60])
+    assert max(minutes) <= 60
     assert titles(platform) == ["Time for our check-in"]
+
+
+async def test_messages_that_failed_together_are_retried_spread_out(start, clock, platform):
+    """One outage fails many sends at once: their retries do not all land in one moment."""
+    app = start(one_minute_retries())
+    for number in range(20):
+        enqueue(app, f"nudge:{number}", user=f"member-{number}")
+    platform.fail_when = lambda _kind, _target: DeliveryError("connection reset")
+    await app.dispatcher.drain()
+    with UnitOfWork(app.engine) as uow:
+        due = [r.next_attempt_at for r in uow.session.exec(select(OutboxMessage)).all()]
+    waits = [(moment - clock.now()) / timedelta(seconds=1) for moment in due]
+    assert all(54 <= wait <= 66 for wait in waits), waits
+    assert len(set(waits)) >= 15, "retries were not spread out"
 
 
 # ---- dead letters ----------------------------------------------------------------------
@@ -302,11 +325,11 @@ async def test_channel_order_is_kept_when_the_first_post_fails_once(start, clock
     assert titles(platform) == ["elsewhere", "a private note"], "other targets should not wait"
 
     enqueue(app, "fourth")
-    clock.advance(timedelta(seconds=59))
+    clock.advance(timedelta(seconds=53))  # a minute's backoff, give or take 10%
     await app.dispatcher.drain()
     assert titles(platform, CHANNEL) == [], "later posts overtook the one being retried"
 
-    clock.advance(timedelta(seconds=1))
+    clock.advance(timedelta(seconds=14))
     await app.dispatcher.drain()
     assert titles(platform, CHANNEL) == ["first", "second", "third", "fourth"]
 

@@ -140,3 +140,63 @@ async def test_the_dispatcher_waits_instead_of_sending_too_fast(engine, clock, f
     # Slack said 429 to the fast sends; each message still went exactly once, in order.
     assert fake.rate_limited
     assert [p.plain for p in fake.channel_posts()] == ["message 0", "message 1"]
+
+
+# ---- after a restart: did it arrive? -----------------------------------------------------
+
+
+def _new_platform(fake, clock, session):
+    """Another process's SlackPlatform: it remembers nothing the first one sent."""
+    client = AsyncWebClient(token="xoxb-test", base_url=fake.api_url, session=session)
+    return SlackPlatform(client, now=lambda: seconds(clock), min_interval=0.0)
+
+
+async def test_a_message_that_arrived_before_a_restart_is_found_and_not_sent_again(
+    fake, platform, clock
+):
+    ts = await platform.post(CHANNEL, say("Time for our check-in"), "checkin:7:post")
+    await platform.dm("UANA", say("a reminder"), "remind:7:ana")
+    async with aiohttp.ClientSession() as session:
+        after = _new_platform(fake, clock, session)
+        found = await after.already_sent(
+            CHANNEL, None, say("Time for our check-in"), "checkin:7:post"
+        )
+        in_dm = await after.already_sent(None, "UANA", say("a reminder"), "remind:7:ana")
+        other = await after.already_sent(CHANNEL, None, say("something else"), "checkin:8:post")
+    assert found == ts
+    assert in_dm == fake.dms("UANA")[0].ts
+    assert other is None
+    assert fake.call_args("conversations.history")["include_all_metadata"] in (True, "true", "1")
+
+
+async def test_a_long_message_cut_short_by_a_restart_sends_only_its_missing_pages(
+    fake, platform, clock
+):
+    long = OutMessage(title="Summary", sections=tuple(Section(text="x" * 2500) for _ in range(12)))
+    with pytest.raises(RateLimited):  # page 1 goes; then the process dies
+        await platform.post(CHANNEL, long, "summary:1")
+    async with aiohttp.ClientSession() as session:
+        after = _new_platform(fake, clock, session)
+        assert await after.already_sent(CHANNEL, None, long, "summary:1") is None
+        for step in range(2, 10):  # Slack takes about one message a second per channel
+            clock.set(START + timedelta(seconds=step))
+            try:
+                first_ts = await after.post(CHANNEL, long, "summary:1")
+                break
+            except RateLimited:
+                continue
+    posts = fake.channel_posts()
+    assert [p.metadata["event_payload"].get("part") for p in posts] == [None, 2, 3]
+    assert first_ts == posts[0].ts
+
+
+async def test_without_the_history_scope_a_restart_cannot_check_and_says_so(
+    fake, platform, clock, caplog
+):
+    await platform.post(CHANNEL, say("hello"), "hello:1")
+    fake.scopes = "commands,chat:write"
+    async with aiohttp.ClientSession() as session:
+        after = _new_platform(fake, clock, session)
+        with caplog.at_level("INFO", logger="adapters.slack.platform"):
+            assert await after.already_sent(CHANNEL, None, say("hello"), "hello:1") is None
+    assert "could not check whether hello:1 arrived" in caplog.text

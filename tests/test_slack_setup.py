@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -137,3 +139,11 @@ def test_the_manifest_refuses_a_url_slack_cannot_use_in_one_line(url, capsys):
     out, err = capsys.readouterr()
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("copbot: --http-url")
+
+
+def test_the_readme_names_exactly_the_scopes_the_manifest_asks_for():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    start = readme.index("It asks for exactly what copbot uses")
+    paragraph = readme[start : readme.index("2. **Install it", start)]
+    named = set(re.findall(r"`([a-z]+:[a-z]+|commands)`", paragraph))
+    assert named == set(SCOPES)

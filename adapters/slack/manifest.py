@@ -19,6 +19,9 @@ SCOPES: dict[str, str] = {
     "reactions:read": "noticing a 🎉 reaction, to offer celebrating a message as a win",
     "channels:read": "welcoming people who join a public community channel; copbot doctor",
     "groups:read": "welcoming people who join a private community channel; copbot doctor",
+    "channels:history": "after a restart, checking whether a post was already made",
+    "groups:history": "the same, in a private community channel",
+    "im:history": "the same, for a private message (copbot looks only for its own messages)",
 }
 EVENTS = ("app_home_opened", "reaction_added", "member_joined_channel")
 COMMAND = {

@@ -7,8 +7,9 @@
   not in the channel…), transient otherwise.
 - Idempotency: every chat.postMessage carries message `metadata` (event_type
   `copbot_message`, payload `{"key": <outbox key>, "part": n}`), so a message resent after
-  a crash can be recognised in the channel's history. A message split into several pages
-  remembers, within the process, which pages went out, so a retry resumes where it stopped.
+  a crash can be recognised in the channel's history (`already_sent`, with the
+  `*:history` scopes). A message split into several pages remembers, within the process,
+  which pages went out, so a retry resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ PERMANENT = frozenset(
 MIN_INTERVAL = 1.0  # seconds between two messages to one channel
 DM_CACHE = 5_000
 PAGE_MEMORY = 1_000
+#: How many of a conversation's latest messages are searched for one cut short by a restart.
+HISTORY_LOOK = 100
 
 
 class SlackPlatform:
@@ -99,6 +102,43 @@ class SlackPlatform:
         """Send `message` privately to a person (conversations.open, then post)."""
         channel = await self.dm_channel(user_id)
         return await self._deliver(channel, message, key)
+
+    async def already_sent(
+        self, channel_id: str | None, user_id: str | None, message: OutMessage, key: str
+    ) -> str | None:
+        """After a send was cut short: look in the conversation's recent history for this
+        message's pages (by their metadata). All there: the first page's ts. Some there: they
+        are remembered, so the next send resumes after them. Slack cannot tell (no history
+        scope, an error): None, and the message is sent again."""
+        try:
+            channel = channel_id or await self.dm_channel(str(user_id))
+            response = await self._call(
+                "conversations_history",
+                channel=channel,
+                limit=HISTORY_LOOK,
+                include_all_metadata=True,
+            )
+        except DeliveryError as error:
+            log.info("could not check whether %s arrived: %s", key, error)
+            return None
+        found: dict[int, str] = {}
+        for item in response.get("messages") or []:
+            metadata = item.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == key:
+                part = payload.get("part", 1)
+                if isinstance(part, int):
+                    found[part] = str(item.get("ts") or "")
+        arrived: list[str] = []
+        while len(arrived) + 1 in found:
+            arrived.append(found[len(arrived) + 1])
+        if not arrived:
+            return None
+        pages = len(render_message(message))
+        if len(arrived) >= pages and message.attachment is None:
+            return arrived[0]
+        self._remember(key, arrived[:pages])  # the rest (and any file) goes on the next send
+        return None
 
     async def dm_channel(self, user_id: str) -> str:
         """The direct-message channel with a person (cached)."""
