@@ -126,9 +126,7 @@ async def test_no_member_text_can_add_a_header_or_a_recipient_and_html_is_escape
     assert email.recipients == ["ana@example.org"]
     headers = {name.lower() for name in email.message}
     assert "bcc" not in headers and "x-injected" not in headers
-    assert email.message.get_all("Subject") == [
-        "Hello Bcc: mallory@evil.example Subject: changed"
-    ]
+    assert email.message.get_all("Subject") == ["Hello Bcc: mallory@evil.example Subject: changed"]
     assert email.message["To"].addresses[0].addr_spec == "ana@example.org"
     assert len(email.message["To"].addresses) == 1
     html = email.part("html")
@@ -136,9 +134,7 @@ async def test_no_member_text_can_add_a_header_or_a_recipient_and_html_is_escape
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in html
 
 
-async def test_a_resend_of_the_same_outbox_row_carries_the_same_message_id(
-    mailing, server, person
-):
+async def test_a_resend_of_the_same_outbox_row_carries_the_same_message_id(mailing, server, person):
     app, mail = mailing()
     ana = await confirmed(app, person, server)
     server.clear()
