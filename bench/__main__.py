@@ -5,7 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 
-from bench import checkin_cycle, digest, fanout, identifiers, slack_path, startup, teams_path
+from bench import (
+    checkin_cycle,
+    digest,
+    fanout,
+    identifiers,
+    restart,
+    slack_path,
+    startup,
+    teams_path,
+)
 
 #: name -> entry point taking the benchmark's own command-line options.
 BENCHMARKS: dict[str, Callable[[Sequence[str]], int]] = {
@@ -16,6 +25,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[str]], int]] = {
     "teams": teams_path.main,
     "fanout": fanout.main,
     "startup": startup.main,
+    "restart": restart.main,
 }
 
 

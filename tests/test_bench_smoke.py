@@ -51,3 +51,14 @@ def test_startup_bench_compares_with_an_empty_start(tmp_path: Path) -> None:
     assert results["sqlite 40"]["timers"] == 2  # one wake-up timer and the resync
     printed = report(results, 40)
     assert "start-up with 40 nudges is" in printed and "peak RSS" in printed
+
+
+def test_restart_bench_stops_and_restarts_a_real_fan_out() -> None:
+    from bench.restart import report, run_restart
+
+    outcomes = run_restart(slow=0.02, lease=1)
+    assert [o.mode for o in outcomes] == ["clean start", "SIGTERM", "kill -9"]
+    assert all(o.lost == 0 and o.twice == 0 for o in outcomes), outcomes
+    assert outcomes[0].exit_s is None and outcomes[1].exit_s is not None
+    printed = report(outcomes)
+    assert "kill -9" in printed and "first send s" in printed
