@@ -178,3 +178,46 @@ async def test_keep_my_words_keeps_the_texts_and_nothing_that_links_them(
     kept = [t for t in (REPLY, PROPOSAL, WIN, ANON_WIN, STORY_WHAT) if t in stored]
     assert kept == [REPLY, PROPOSAL, WIN, ANON_WIN, STORY_WHAT]
     assert _leaks(engine, caplog, (ZED, ZED.lower())) == []
+
+
+NUDGE = "Bring one photo of a dressing you are proud of"
+
+
+def _schedule_nudge(convener) -> None:
+    preview = convener.cop(f'nudge add "every tuesday 09:30" {NUDGE}').message
+    saved = convener.press("nudge.save", preview.buttons[0].value).message.as_text()
+    assert "saved" in saved.lower() or "nudge" in saved.lower(), saved
+
+
+async def test_a_conveners_erase_everything_takes_their_nudges_words_too(
+    make_app, engine, platform, person, caplog
+):
+    app = make_app(SETTINGS)
+    cora = person(app, "Cora")
+    _schedule_nudge(cora)
+    await app.dispatcher.drain()
+    assert any(NUDGE in text for _, text in _text_values(engine))
+
+    assert "is erased" in _erase(cora, "Erase everything")
+    await app.dispatcher.drain()
+    assert _leaks(engine, caplog, (NUDGE,)) == []
+    await app.advance(START + timedelta(days=14))
+    assert not [d for d in platform.sent if NUDGE in d.text], "an erased nudge still went out"
+
+
+async def test_a_convener_who_keeps_their_words_keeps_their_nudge_unattributed(
+    make_app, engine, platform, person, caplog
+):
+    from sqlmodel import Session
+
+    from bot.storage.tables_momentum import Nudge
+
+    app = make_app(SETTINGS)
+    cora = person(app, "Cora")
+    _schedule_nudge(cora)
+    assert "What you shared stays" in _erase(cora, "Erase me, keep my words anonymously")
+    with Session(engine) as session:
+        [nudge] = session.exec(select(Nudge)).scalars().all()
+    assert nudge.text == NUDGE and nudge.author_id is None
+    await app.advance(START + timedelta(days=14))
+    assert [d for d in platform.sent if NUDGE in d.text], "the community's nudge stopped"

@@ -17,7 +17,11 @@ class Nudge(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="community.id", index=True)
-    author_id: int | None = Field(default=None, foreign_key="member.id")
+    #: Who wrote it: "Erase everything" takes the nudge with it; "keep my words" keeps it
+    #: going, unattributed.
+    author_id: int | None = Field(
+        default=None, foreign_key="member.id", sa_column_kwargs={"info": {"erase": "authored"}}
+    )
     text: str = Field(sa_column=Column(Text, nullable=False))
     when_text: str = Field(max_length=200)
     #: A recurrence phrase (bot.domain.when.parse_recurrence), or None for a one-off.
