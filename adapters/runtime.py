@@ -75,6 +75,7 @@ async def serve(
     try:
         if not await _unless_stopped(scheduler.begin(), stop):
             return
+        scheduler.watch()
         if health_server is not None:
             await health_server.start(health_host, health_port or 0)
         if page is not None and settings.web is not None:

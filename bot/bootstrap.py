@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -53,11 +53,19 @@ class App:
     secret: bytes = field(default=b"", repr=False)
     #: Signed links to the web page; None unless a `[web]` section gives its address.
     links: Links | None = None
+    #: Called (from any thread) after each interaction: e.g. the timer looks again at once,
+    #: so a nudge saved for two minutes' time is not left to the next periodic look.
+    on_handled: list[Callable[[], None]] = field(default_factory=list)
 
     def handle(self, inbound: Inbound) -> Response:
         """Handle one interaction and nudge the dispatcher to deliver what it caused."""
         response = self.bus.handle(inbound)
         self.dispatcher.wake()
+        for listener in self.on_handled:
+            try:
+                listener()
+            except Exception:
+                log.exception("a listener of handled interactions failed")
         return response
 
     def run_due(self) -> RunReport:

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 RESYNC_JOB = "copbot:resync"
 WAKE_JOB = "copbot:wake"
 HORIZON = LOOKAHEAD
+#: How long a look asked for by an interaction waits, so a burst of them shares one pass.
+SETTLE = 0.5
 #: How often the resync also does housekeeping (App.tidy).
 TIDY_EVERY = timedelta(hours=1)
 
@@ -50,10 +52,28 @@ class JobScheduler:
         #: When the last pass over the timeline finished (None before the first).
         self.last_pass: datetime | None = None
         self._tidied: datetime | None = None  # when housekeeping last ran
+        self._look_soon: asyncio.Future[None] | None = None  # a look asked for by a change
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
+
+    def watch(self) -> None:
+        """Look again soon after each interaction (schedules may have changed): looks
+        asked for within `SETTLE` of each other share one pass. Call on the event loop."""
+        loop = asyncio.get_running_loop()
+        self._app.on_handled.append(lambda: loop.call_soon_threadsafe(self._soon))
+
+    def _soon(self) -> None:
+        if self._look_soon is None or self._look_soon.done():
+            self._look_soon = asyncio.ensure_future(self._settled_pass())
+
+    async def _settled_pass(self) -> None:
+        await asyncio.sleep(SETTLE)
+        try:
+            await self._pass()
+        except Exception:
+            log.exception("the look after a change failed; the periodic one will follow")
 
     def start(self) -> None:
         """Catch up on what fell due while stopped, then arm the timer (reads the tables on
@@ -77,6 +97,8 @@ class JobScheduler:
         )
 
     def shutdown(self) -> None:
+        if self._look_soon is not None:
+            self._look_soon.cancel()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 

@@ -248,3 +248,44 @@ async def test_the_periodic_look_forgets_old_private_texts_once_an_hour(sqlite_e
     finally:
         scheduler.shutdown()
         app.close()
+
+
+async def test_a_nudge_saved_for_soon_arms_the_timer_at_once(sqlite_engine):
+    """No wait for the periodic look (here an hour): the change re-arms the timer."""
+    from bot.storage.tables_momentum import Nudge
+
+    platform = FakePlatform()
+    app = build_app(
+        make_settings(), {"console": platform}, clock=SystemClock(), engine=sqlite_engine
+    )
+    scheduler = JobScheduler(app, resync_seconds=3600)
+    await scheduler.begin()
+    scheduler.watch()
+    try:
+        cora = Actor("console", "cora", "Cora", "wound-care")
+        soon = (datetime.now(UTC) + timedelta(minutes=3)).astimezone(ZoneInfo("Europe/London"))
+        today = datetime.now(ZoneInfo("Europe/London")).date()
+        day = "today" if soon.date() == today else "tomorrow"
+        phrase = f'nudge add "{day} {soon:%H:%M}" Bring a photo of your week'
+        preview = await asyncio.to_thread(app.handle, Inbound(cora, "text", text=f"/cop {phrase}"))
+        assert preview.message is not None and preview.message.buttons, preview
+        button = preview.message.buttons[0]
+        await asyncio.to_thread(
+            app.handle, Inbound(cora, "button", action=button.action, value=button.value)
+        )
+        with Session(sqlite_engine) as session:
+            [nudge] = session.exec(select(Nudge)).all()
+        assert nudge.status == "active" and nudge.fire_at is not None
+
+        def armed_for_the_nudge() -> bool:
+            return any(
+                job_id == WAKE_JOB
+                and when is not None
+                and abs(when - nudge.fire_at.replace(tzinfo=UTC)) < timedelta(seconds=1)
+                for job_id, when in scheduler.armed()
+            )
+
+        await wait_for(armed_for_the_nudge)
+    finally:
+        scheduler.shutdown()
+        app.close()
