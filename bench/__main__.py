@@ -10,6 +10,7 @@ from bench import (
     digest,
     fanout,
     identifiers,
+    presses,
     restart,
     slack_path,
     startup,
@@ -26,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[str]], int]] = {
     "fanout": fanout.main,
     "startup": startup.main,
     "restart": restart.main,
+    "presses": presses.main,
 }
 
 
