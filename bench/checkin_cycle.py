@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Column, Integer, MetaData, Table, Text, event
 
 from bench.harness import (
     now_ns,
@@ -41,6 +44,7 @@ DEFAULT_POSTGRES_URL = os.environ.get(
 )
 TARGET_REPLIES_PER_S = 1_000  # stated for SQLite
 TARGET_P99_MS = 5.0
+TARGET_BARE_RATIO = 3.0  # a reply within 3x of a bare transaction making the same writes
 
 CHANNEL = "bench-cop"
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday, 09:00 in London: not quiet hours
@@ -96,6 +100,8 @@ class CheckinResult:
     summary_ns: int
     summary_posted: bool
     summary_headline: str
+    writes_per_reply: float = 0.0  # INSERT/UPDATE/DELETE statements a reply makes, on average
+    bare_per_s: float = 0.0  # bare transactions of that many inserts, same database, per s
 
     @property
     def replies_per_s(self) -> float:
@@ -170,11 +176,13 @@ async def _cycle(
 
     reply_ns: list[int] = []
     answers: list[str] = []
+    writes = _WriteCounter(app)
 
     def reply(actor: Actor, text: str) -> None:
         clock.advance(tick)  # time moves on, as it would
         inbound = Inbound(actor, "text", text=text)
-        response, elapsed = timed(lambda: app.handle(inbound))
+        with writes.counting():
+            response, elapsed = timed(lambda: app.handle(inbound))
         reply_ns.append(elapsed)
         answers.append(response.message.as_text() if response.message else "")
 
@@ -225,7 +233,49 @@ async def _cycle(
         summary_ns=summary_ns,
         summary_posted=len(summaries) == 1,
         summary_headline=headline,
+        writes_per_reply=writes.count / max(len(reply_ns), 1),
+        bare_per_s=_bare_transactions(
+            app, max(round(writes.count / max(len(reply_ns), 1)), 1), len(reply_ns)
+        ),
     )
+
+
+class _WriteCounter:
+    """Counts the INSERT/UPDATE/DELETE statements sent while `counting()` is open."""
+
+    def __init__(self, app: App) -> None:
+        self.count = 0
+        self._on = False
+        event.listen(app.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, _conn, _cursor, statement: str, *_args: object) -> None:
+        if self._on and statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            self.count += 1
+
+    @contextlib.contextmanager
+    def counting(self) -> Iterator[None]:
+        self._on = True
+        try:
+            yield
+        finally:
+            self._on = False
+
+
+def _bare_transactions(app: App, writes: int, transactions: int) -> float:
+    """The baseline: `transactions` bare transactions (SQLAlchemy Core, no ORM, no copbot)
+    of `writes` one-row inserts each, on the same database; transactions per second."""
+    scratch = Table(
+        "bench_bare", MetaData(), Column("id", Integer, primary_key=True), Column("body", Text)
+    )
+    scratch.create(app.engine, checkfirst=True)
+    start = now_ns()
+    for n in range(transactions):
+        with app.engine.begin() as connection:
+            for w in range(writes):
+                connection.execute(scratch.insert().values(body=f"bare {n}.{w}: a line of text"))
+    elapsed = now_ns() - start
+    scratch.drop(app.engine)
+    return transactions / (elapsed / 1e9)
 
 
 async def _timed_advance(app: App, to: datetime) -> int:
@@ -254,6 +304,8 @@ def report(results: Sequence[CheckinResult]) -> str:
         row("not replying", ",d", lambda r: r.non_repliers),
         row("reply calls timed", ",d", lambda r: len(r.reply_ns)),
         row("replies/s", ",.0f", lambda r: r.replies_per_s),
+        row("writes per reply", ".1f", lambda r: r.writes_per_reply),
+        row("bare transactions/s", ",.0f", lambda r: r.bare_per_s),
         row("p50 per reply (ms)", ".2f", lambda r: r.reply_ms(50)),
         row("p99 per reply (ms)", ".2f", lambda r: r.reply_ms(99)),
         row("max per reply (ms)", ".2f", lambda r: r.reply_ms(100)),
@@ -272,6 +324,12 @@ def report(results: Sequence[CheckinResult]) -> str:
         lines.append(
             f"{r.backend}: replies/s {r.replies_per_s:,.0f} vs >= {TARGET_REPLIES_PER_S:,}"
             f"{note}: {verdict(r.replies_per_s >= TARGET_REPLIES_PER_S)}"
+        )
+        ratio = r.bare_per_s / r.replies_per_s if r.replies_per_s else float("inf")
+        lines.append(
+            f"{r.backend}: a bare transaction of the same {r.writes_per_reply:.0f} writes runs "
+            f"{ratio:.1f}x a reply's rate (target <= {TARGET_BARE_RATIO:g}x): "
+            f"{verdict(ratio <= TARGET_BARE_RATIO)}"
         )
         lines.append(
             f"{r.backend}: p99 per reply {r.reply_ms(99):.2f} ms vs <= {TARGET_P99_MS:g} ms: "

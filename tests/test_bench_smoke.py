@@ -25,6 +25,8 @@ def test_checkin_cycle_on_sqlite_does_the_whole_cycle(tmp_path: Path) -> None:
     assert result.reminder_dms == result.non_repliers + result.anonymous
     assert result.summary_posted
     assert result.summary_headline.startswith("Success (")
+    assert 1 <= result.writes_per_reply <= 5  # counted: a reply writes its row and activity
+    assert result.bare_per_s > 0  # the baseline ran beside it
 
 
 def test_percentile_is_nearest_rank() -> None:
