@@ -87,6 +87,12 @@ def _parser() -> argparse.ArgumentParser:
         help="Slack over HTTP on this port (default: Socket Mode if SLACK_APP_TOKEN is set, "
         "else HTTP on 3000)",
     )
+    run.add_argument(
+        "--teams-port",
+        type=int,
+        help="Teams' POST /api/messages on this port (default: --http-port when Slack is not "
+        "also served over HTTP, else 3978)",
+    )
     run.add_argument("--guild-id", help="Discord: register /cop on this server at once (testing)")
     run.add_argument(
         "--health-port",

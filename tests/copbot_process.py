@@ -102,6 +102,7 @@ async def spawn(
     *,
     settings: str = CONFIG,
     extra_args: Sequence[str] = (),
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[asyncio.subprocess.Process, list[str], asyncio.Future[None]]:
     """Start `copbot run --http-port 0` against the fakes (not waiting for it to be ready):
     the process, the lines of its log as they come, and the task reading them."""
@@ -117,6 +118,7 @@ async def spawn(
         "DISCORD_BOT_TOKEN": "fake-token",
         "DISCORD_API_URL": discord.api_base,
         "DISCORD_GUILD_ID": str(GUILD_ID),
+        **(extra_env or {}),
     }
     process = await asyncio.create_subprocess_exec(
         COPBOT,
@@ -144,6 +146,8 @@ async def copbot_run(
     *,
     settings: str = CONFIG,
     fakes: tuple[FakeSlack, FakeDiscord] | None = None,
+    extra_env: dict[str, str] | None = None,
+    ready: Sequence[str] = ("slack", "discord"),
 ) -> AsyncIterator[Copbot]:
     """Start both fakes (or use `fakes`, left running) and `copbot run --http-port 0` (and
     `extra_args`) against them with `settings`; stop it with SIGTERM."""
@@ -156,14 +160,20 @@ async def copbot_run(
     else:
         slack, discord = fakes
     process, lines, reader = await spawn(
-        database_url, folder, slack, discord, settings=settings, extra_args=extra_args
+        database_url,
+        folder,
+        slack,
+        discord,
+        settings=settings,
+        extra_args=extra_args,
+        extra_env=extra_env,
     )
     session = aiohttp.ClientSession()
     try:
         deadline = time.monotonic() + START_TIMEOUT
         port = int((await _until(process, lines, PORT_LINE, deadline))[1])
-        await _until(process, lines, re.compile("copbot is serving slack"), deadline)
-        await _until(process, lines, re.compile("copbot is serving discord"), deadline)
+        for name in ready:
+            await _until(process, lines, re.compile(f"copbot is serving {name}"), deadline)
         side = SlackSide(slack, f"http://127.0.0.1:{port}/slack/events", SECRET, session)
         yield Copbot(process, slack, discord, side, session, port, lines)
     finally:

@@ -2,7 +2,7 @@
 
 Settings: TEAMS_APP_ID and TEAMS_APP_PASSWORD (the Azure Bot registration's app id and
 client secret), TEAMS_TENANT_ID (the bot's Microsoft Entra tenant); `copbot run
---http-port` (default 3978) for POST /api/messages.
+--teams-port` (else `--http-port`, default 3978) for POST /api/messages.
 """
 
 from __future__ import annotations
@@ -22,11 +22,29 @@ def make_adapter(settings: Settings, args: argparse.Namespace) -> TeamsAdapter:
         raise AdapterUnavailable(
             "Teams needs TEAMS_APP_ID and TEAMS_APP_PASSWORD in the environment"
         )
-    port = getattr(args, "http_port", None)
+    port = teams_port(settings, args)
     threads = 1 if settings.database_url.startswith("sqlite") else 4
-    return TeamsAdapter(
-        settings, http_port=DEFAULT_PORT if port is None else port, core_threads=threads
+    return TeamsAdapter(settings, http_port=port, core_threads=threads)
+
+
+def teams_port(settings: Settings, args: argparse.Namespace) -> int:
+    """Where Teams listens: --teams-port; else --http-port, unless Slack is served over HTTP
+    in the same process (it has that port), then 3978. One port for both is refused."""
+    teams = getattr(args, "teams_port", None)
+    http = getattr(args, "http_port", None)
+    platform = getattr(args, "platform", None)
+    slack_too = platform in (None, "slack") and any(
+        c.platform == "slack" for c in settings.communities
     )
+    slack_on_http = slack_too and (http is not None or not settings.slack_app_token)
+    if teams is None:
+        teams = http if http is not None and not slack_on_http else DEFAULT_PORT
+    if slack_on_http and teams != 0 and teams == (3000 if http is None else http):
+        raise AdapterUnavailable(
+            f"Slack and Teams cannot both listen on port {teams}: give Teams its own "
+            "with --teams-port"
+        )
+    return teams
 
 
 __all__ = ["TeamsAdapter", "TeamsPlatform", "make_adapter"]
