@@ -419,3 +419,30 @@ async def test_one_process_serves_a_slack_and_a_discord_community(fake, tmp_path
         await asyncio.wait_for(running, 10)
     assert slack_side.stopped and discord_side.client is not None
     assert discord_side.client.is_closed()
+
+
+async def test_a_refused_form_answer_is_offered_again_with_what_was_typed(discord_world):
+    """Discord cannot keep a modal open: the refusal says why and "Try again" reopens the
+    same form, filled in, for that person only."""
+    world = await discord_world()
+    opened = await world.slash(CORA, "checkin", "open")
+    assert "opened" in opened.text
+    await world.deliver()
+    [post] = world.fake.posts_to(CHANNEL_ID)[-1:]
+    form = await world.press(ANA, post.message, "Share a success")
+    typed = "We started a falls huddle at handover and it stuck"
+    refused = await world.submit(ANA, form.modal, text=typed, share="sideways")
+    assert "with your name or anonymously" in refused.text and refused.ephemeral
+    [again] = [b for m in refused.messages for b in buttons_of(m) if b["label"] == "Try again"]
+
+    reply_message = refused.messages[-1]
+    stranger = await world.fake.press(BEN, reply_message, "Try again")  # not Ben's form
+    assert stranger.modal is None and "expired" in stranger.text
+    reopened = await world.fake.press(ANA, reply_message, "Try again")
+    assert reopened.modal is not None
+    assert reopened.modal["components"][0]["component"]["value"] == typed  # kept, not retyped
+    thanks = await world.submit(ANA, reopened.modal, text=typed, share="named")
+    assert "with your name" in thanks.text
+    used = await world.fake.press(ANA, reply_message, "Try again")  # once only
+    assert used.modal is None and "expired" in used.text
+    assert again["style"] == 1  # primary

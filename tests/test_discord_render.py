@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import discord
 
 from adapters.discord import invite, render
-from adapters.discord.adapter import normalise
+from adapters.discord.client import normalise
 from adapters.discord.commands import build_group, complete, suggestions
 from bot.cli import main
 from bot.features import FEATURES

@@ -3,9 +3,9 @@
 Slash commands, button presses and form submissions all take one road (`_respond`): the
 core handles the Inbound in a worker thread; if it answers within the acknowledgement
 budget the reply goes straight back (a private message, or a modal for a form), otherwise
-the interaction is deferred first and the answer follows. Buttons are routed by their
-custom_id (a DynamicItem) and forms by the modal's custom_id, so both keep working after a
-restart. Private messages copbot could not deliver are shown with the person's next reply.
+the interaction is deferred first and the answer follows (adapters.discord.client receives
+them). Private messages copbot could not deliver are shown with the person's next reply; a
+refused form answer is offered again, filled in (adapters.discord.retry).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,12 +28,13 @@ from discord import app_commands
 from adapters.runtime import AdapterFatal
 from bot import notices
 from bot.bootstrap import App
-from bot.commands import Actor, Inbound
+from bot.commands import Inbound
 from bot.messages import OutMessage, Response, say
 
 from . import render
-from .commands import build_group
+from .client import CopClient, actor_of, normalise
 from .platform import DiscordPlatform
+from .retry import EXPIRED, FormRetries
 
 log = logging.getLogger(__name__)
 
@@ -54,106 +54,15 @@ FATAL_CLOSES = {
     4013: "invalid intents",
     4014: "privileged intents are not enabled in the developer portal",
 }
-LEGACY_MENTION = re.compile(r"<@!(\d+)>")
 SLOW_FORM = "Sorry, that took me a moment: please press the button again to open the form."
 BROKEN_FORM = "Sorry, I can't show that form on Discord. Please use the /cop command instead."
 DONE = "Done."
-
-
-def normalise(text: str) -> str:
-    """Discord's legacy nickname mentions <@!123> become <@123>, as the core expects."""
-    return LEGACY_MENTION.sub(r"<@\1>", text)
 
 
 def _set_from_thread(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
     """Set `event` (of `loop`) from a worker thread; nothing if the loop has closed."""
     with contextlib.suppress(RuntimeError):
         loop.call_soon_threadsafe(event.set)
-
-
-def actor_of(interaction: discord.Interaction) -> Actor:
-    """Who acted, and in which community channel (a thread counts as its parent channel)."""
-    channel_id: str | None = None
-    if interaction.guild_id is not None:
-        channel = interaction.channel
-        if isinstance(channel, discord.Thread) and channel.parent_id:
-            channel_id = str(channel.parent_id)
-        elif interaction.channel_id is not None:
-            channel_id = str(interaction.channel_id)
-    user = interaction.user
-    return Actor("discord", str(user.id), user.display_name, channel_id)
-
-
-class CopButton(discord.ui.DynamicItem[discord.ui.Button], template=render.BUTTON_ID):
-    """Every copbot button, whatever message it is on: its custom_id says what to do."""
-
-    def __init__(self, item: discord.ui.Button, action: str, value: str) -> None:
-        super().__init__(item)
-        self.action, self.value = action, value
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
-    ) -> CopButton:
-        assert isinstance(item, discord.ui.Button)
-        return cls(item, match["action"], match["value"])
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        client = interaction.client
-        assert isinstance(client, CopClient)
-        inbound = Inbound(
-            actor_of(interaction),
-            "button",
-            action=self.action,
-            value=self.value,
-            event_id=f"i{interaction.id}",
-        )
-        await client.adapter.respond(interaction, inbound)
-
-
-class CopClient(discord.Client):
-    """discord.py's client with copbot's commands, buttons and forms; no privileged intent."""
-
-    def __init__(self, adapter: DiscordAdapter, **options: Any) -> None:
-        intents = discord.Intents.default()
-        intents.members = intents.presences = intents.message_content = False
-        options.setdefault("max_ratelimit_timeout", 30.0)
-        super().__init__(
-            intents=intents, allowed_mentions=discord.AllowedMentions.none(), **options
-        )
-        self.adapter = adapter
-        self.tree = app_commands.CommandTree(self)
-
-    async def setup_hook(self) -> None:
-        self.add_dynamic_items(CopButton)
-        self.tree.add_command(build_group(self.adapter.app.bus.router, self.adapter.on_command))
-        await self.adapter.sync_commands(self.tree)
-
-    async def on_disconnect(self) -> None:
-        self.adapter.disconnected()
-
-    async def on_connect(self) -> None:
-        self.adapter.reconnected()
-
-    async def on_resumed(self) -> None:
-        self.adapter.reconnected()
-
-    async def on_interaction(self, interaction: discord.Interaction) -> None:
-        if interaction.type is not discord.InteractionType.modal_submit:
-            return
-        data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
-        found = render.FORM_ID.fullmatch(str(data.get("custom_id", "")))
-        if found is None:
-            return
-        inbound = Inbound(
-            actor_of(interaction),
-            "form",
-            form_id=found["form"],
-            metadata=found["meta"],
-            values=tuple(render.submitted_values(data.get("components", []))),
-            event_id=f"i{interaction.id}",
-        )
-        await self.adapter.respond(interaction, inbound)
 
 
 class DiscordAdapter:
@@ -181,6 +90,8 @@ class DiscordAdapter:
         )
         self._client_options = dict(client_options or {})
         self.platform = DiscordPlatform(self)
+        #: Forms shown lately, to offer again filled in when an answer is refused.
+        self.retries = FormRetries()
         self.client: CopClient | None = None
         self.logged_in = asyncio.Event()
         self._app: App | None = None
@@ -366,12 +277,21 @@ class DiscordAdapter:
         self.app.dispatcher.wake()
 
         messages: list[OutMessage] = []
+        user_id = inbound.actor.user_id
         if response.form is not None:
             dialog = None if deferred else render.modal(response.form)
             if dialog is not None:
                 await interaction.response.send_modal(dialog)
+                self.retries.shown(user_id, response.form)
                 return
             messages.append(say(SLOW_FORM if deferred else BROKEN_FORM))
+        elif inbound.kind == "form" and response.field_error is not None:
+            typed = dict(inbound.values)
+            offer = self.retries.offer(
+                user_id, inbound.form_id, inbound.metadata, typed, response.message
+            )
+            if offer is not None:
+                messages.append(offer)
         elif response.message is not None:
             messages.append(response.message)
         messages += notices.introduce(held)
@@ -380,6 +300,18 @@ class DiscordAdapter:
         except Exception:
             notices.put_back(self.app.engine, held)
             raise
+
+    async def reopen(self, interaction: discord.Interaction, token: str) -> None:
+        """Reopen a refused form ("Try again"): the same form, holding what they typed."""
+        form = self.retries.take(token, actor_of(interaction).user_id)
+        dialog = render.modal(form) if form is not None else None
+        if form is not None and dialog is not None:
+            await interaction.response.send_modal(dialog)
+            self.retries.shown(actor_of(interaction).user_id, form)
+            return
+        await interaction.response.send_message(
+            EXPIRED, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
 
     async def _reply(
         self, interaction: discord.Interaction, messages: list[OutMessage], deferred: bool
