@@ -228,6 +228,16 @@ class PledgeSettings(_Strict):
     story_after: OptionalDuration = "14 days"
 
 
+class PulseSettings(_Strict):
+    """Anonymous pulses: after every `goals_every`-th meeting members are asked how far the
+    community got towards its goals, after every `impact_every`-th what taking part changed
+    for them (0: never by itself; conveners can ask any time with /cop pulse)."""
+
+    goals_every: int = Field(2, ge=0, le=52)
+    impact_every: int = Field(4, ge=0, le=52)
+    open_for: Duration = "7 days"
+
+
 class NewsletterSettings(_Strict):
     """The between-meetings recap, posted midway between two meetings (local time `at`)."""
 
@@ -280,6 +290,7 @@ class CommunitySettings(_Strict):
     prompts: PromptSettings = PromptSettings()
     retention: Duration = "90 days"
     pledges: PledgeSettings = PledgeSettings()
+    pulses: PulseSettings = PulseSettings()
     norms: Annotated[tuple[str, ...], AfterValidator(_norms)] = DEFAULT_NORMS
     welcome: WelcomeSettings = WelcomeSettings()
     guard: GuardSettings = GuardSettings()

@@ -48,10 +48,12 @@ from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.digest_chart import chart_attachment
 from bot.features.meetings import meeting_starts, next_meeting
+from bot.features.pulse_results import latest_sections
 from bot.messages import OutMessage, Response
 from bot.scheduling import JobSpec
 from bot.storage.tables import Activity, CheckIn, CheckInReply, Community, Member
 from bot.storage.tables_stories import ActivityWeek, Story
+from bot.storage.tables_value import PULSE_KINDS
 from bot.storage.uow import UnitOfWork
 
 GRACE = timedelta(days=2)
@@ -439,9 +441,13 @@ def _message(
     digest = build_digest(
         ctx.uow.session, ctx.community_id, start, end, ctx.clock.now(), label, zone
     )
-    return rules.digest_message(
+    message = rules.digest_message(
         digest, ctx.community.name, ctx.settings.words, reader.timezone, keeper=reader.is_keeper
     )
+    pulses = latest_sections(
+        ctx.uow.session, ctx.community_id, keeper=reader.is_keeper, kinds=PULSE_KINDS
+    )
+    return message.model_copy(update={"sections": (*message.sections, *pulses)})
 
 
 def show_digest(cmd: ShowDigest, ctx: Context) -> Response:

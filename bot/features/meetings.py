@@ -22,6 +22,7 @@ from bot.domain.text import clean_text, plural_of, read_number
 from bot.errors import UserError
 from bot.features import find_time
 from bot.features.base import Feature, Verb, usage_error
+from bot.features.pulse_results import latest_sections
 from bot.features.rsvp import CalendarFile, ShowComing, answers, buttons, carry_answers, counts_text
 from bot.messages import OutMessage, Response, Section, say
 from bot.scheduling import JobSpec, at
@@ -320,7 +321,11 @@ def remind_meeting(cmd: RemindMeeting, ctx: Context) -> Response:
         ctx.settings.words,
         ctx.community.timezone,
         link=ctx.settings.meetings.link,
-    ).model_copy(update={"buttons": buttons(f"m{meeting.id}")})
+    )
+    goals = latest_sections(ctx.uow.session, ctx.community_id, keeper=False)
+    message = message.model_copy(
+        update={"buttons": buttons(f"m{meeting.id}"), "sections": (*message.sections, *goals)}
+    )
     ctx.post(
         f"meeting:{meeting.id}:remind:{meeting.starts_at.isoformat()}",
         message,

@@ -23,6 +23,8 @@ SHOWN = {
     "prompt_suggestion",
     "nudge",
     "guard_draft",
+    "goal",
+    "pulse_answer",
     "pledge",
     "ballot",
     "win_cheer",
@@ -103,6 +105,13 @@ def what_you_shared(data: Mapping[str, Rows], zone: ZoneInfo) -> Section:
         items.append(f"Question you suggested: {_text(row.get('text'))}")
     for row in data.get("nudge", ()):
         items.append(f"Reminder you set ({row.get('when_text')}): {_text(row.get('text'))}")
+    for row in data.get("goal", ()):
+        items.append(f"Goal you set for the community: {_text(row.get('text'))}")
+    for row in data.get("pulse_answer", ()):
+        if row.get("question") == "comment":
+            items.append(f"Pulse comment (anonymous): {_text(row.get('comment'))}")
+        else:
+            items.append(f"Pulse answer (anonymous) to {row.get('question')}: {row.get('value')}")
     for row in data.get("guard_draft", ()):
         items.append(f"Held back to check for identifiers: {_text(row.get('text'))}")
     return Section(

@@ -12,6 +12,7 @@ from bot.storage import (
     tables_polls,
     tables_stories,
     tables_trust,
+    tables_value,
     tables_wins,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "tables_polls",
     "tables_stories",
     "tables_trust",
+    "tables_value",
     "tables_wins",
 ]

@@ -1,0 +1,219 @@
+"""Goals and the anonymous pulses: conveners set 1 to 5 goals and everyone sees them; after
+every second meeting members are asked privately how far we got (1 to 5, a comment if they
+like); an impact pulse asks what taking part changed. Answers keep no member id; fewer than 5
+answers are "too few to report"; shares read "8 of 11 (73%)" with the trend; results reach
+the keepers, their digest and the next meeting's reminder."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from bot.storage.tables import Activity
+from bot.storage.tables_value import Goal, PulseAnswer
+from tests.conftest import START, community, make_settings
+
+NAMES = ("Ana", "Ben", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kai", "Lou")
+
+
+def _answers(app) -> list[PulseAnswer]:
+    with Session(app.engine) as session:
+        return list(session.exec(select(PulseAnswer)).all())
+
+
+def _goal_texts(app) -> list[str]:
+    with Session(app.engine) as session:
+        rows = session.exec(select(Goal).where(Goal.removed_at == None)).all()  # noqa: E711
+        return [g.text for g in rows]
+
+
+async def test_conveners_set_goals_everyone_sees_them_and_others_are_refused(
+    make_app, platform, person
+):
+    app = make_app()
+    cora, ana = person(app, "Cora"), person(app, "Ana")
+    assert "no goals written down yet" in ana.says("goals")
+    assert "Only conveners can set the community's goals" in ana.says("goals set Be kind")
+    assert "Only conveners" in ana.says("goals add Be kind")
+    assert "Only conveners" in ana.says("goals remove 1")
+    assert _goal_texts(app) == []
+
+    said = cora.says("goals set Fewer missed visits; Share what works; Welcome new nurses")
+    assert "Our goals are set (3)" in said
+    await app.dispatcher.drain()
+    [post] = platform.titled("Our goals, as Cora set them")
+    assert "1. Fewer missed visits" in post.text and "3. Welcome new nurses" in post.text
+    listing = ana.says("goals")
+    assert "1. Fewer missed visits" in listing and "2. Share what works" in listing
+
+    assert "Goal 4 added" in cora.says("goals add Hear every voice")
+    assert "Goal 5 added" in cora.says("goals add Keep notes short")
+    assert "1 to 5 goals" in cora.says("goals add One too many")
+    assert "1 to 5 goals" in cora.says("goals set a; b; c; d; e; f")
+    assert "Goal 2 (Share what works) is removed" in cora.says("goals remove 2")
+    assert "There's no goal 9" in cora.says("goals remove 9")
+    assert "notify everyone" in cora.says("goals add @channel look")
+    assert "Usage" in cora.says("goals dance")
+    assert _goal_texts(app) == [
+        "Fewer missed visits",
+        "Welcome new nurses",
+        "Hear every voice",
+        "Keep notes short",
+    ]
+
+
+async def test_a_goal_that_could_identify_a_patient_is_held_back(make_app, person):
+    app = make_app()
+    cora = person(app, "Cora")
+    held = cora.cop("goals add Follow up Mrs Smith, NHS number 943 476 5919")
+    assert held.message is not None and "could it identify a patient" in held.message.title
+    assert _goal_texts(app) == []
+
+
+def _answer(person, pulse_id: str, **values: str):
+    return person.submit("pulse.answer", pulse_id, **values)
+
+
+async def test_a_goals_pulse_after_every_second_meeting_is_anonymous_and_small_groups_hidden(
+    make_app, platform, person, clock
+):
+    settings = make_settings(community(meetings={"remind_before": "2 days"}))
+    app = make_app(settings)
+    cora = person(app, "Cora")
+    people = [person(app, n) for n in NAMES[:4]]
+    for p in people:
+        p.cop("help")
+    cora.cop("goals set Fewer missed visits; Share what works")
+    cora.cop("meeting next 2026-12-02 14:00 First")
+    cora.cop("meeting next 2026-12-09 14:00 Second")
+    cora.cop("meeting next 2026-12-23 14:00 Third")
+    await app.advance(START + timedelta(days=2))  # after the first meeting: no pulse
+    assert platform.titled("How far did we get towards our goals?") == []
+    await app.advance(START + timedelta(days=8, hours=8))  # the second has ended
+    asked = platform.titled("How far did we get towards our goals?")
+    assert sorted(d.target for d in asked) == ["ana", "ben", "cora", "dee", "eli", "kit"]
+    [ask] = [d for d in asked if d.target == "ana"]
+    assert "Fewer missed visits" in ask.text and "anonymous" in ask.text
+    button = ask.message.buttons[0]
+    form = people[0].press(button.action, button.value).form
+    assert form is not None and form.form_id == "pulse.answer"
+    assert [f.kind for f in form.fields] == ["choice", "choice", "long_text"]
+    assert form.fields[2].required is False
+    goals = [f.name for f in form.fields[:2]]
+
+    # Four answer: too few to report, everywhere.
+    for p, (a, b) in zip(people, ((5, 4), (4, 4), (3, 2), (4, 1)), strict=True):
+        thanks = _answer(p, form.metadata, **{goals[0]: str(a), goals[1]: str(b)})
+        assert "Thank you" in thanks.message.title
+    assert (
+        "Please answer every question"
+        in _answer(people[0], form.metadata, **{goals[0]: "9"}).message.as_text()
+    )
+    stored = _answers(app)
+    assert len(stored) == 8 and all(not hasattr(a, "member_id") for a in stored)
+    assert all(a.id < 0 and a.answered_on.hour in (0, 23, 24 % 24) for a in stored)
+    with Session(app.engine) as session:
+        counted = session.exec(select(Activity).where(Activity.kind == "answered-pulse")).all()
+    assert len(counted) == 4 and all(a.member_id is None for a in counted)
+
+    await app.advance(START + timedelta(days=16))  # closed after 7 days
+    [result] = platform.titled("Goals pulse, closed")
+    assert result.target == "kit"  # the keeper
+    assert "Fewer missed visits: too few to report" in result.text
+    assert "4" not in result.text.split("\n", 1)[1].replace("2026", "")
+    await app.advance(START + timedelta(days=21, hours=6))  # two days before the third
+    [reminder] = [d for d in platform.posts() if "Third" in d.text and "Goals pulse" in d.text]
+    assert "Share what works: too few to report" in reminder.text
+
+
+async def test_five_answers_are_reported_with_comments_for_keepers_only(make_app, platform, person):
+    app = make_app()
+    cora = person(app, "Cora")
+    kit = person(app, "Kit")
+    people = [person(app, n) for n in NAMES[:5]]
+    for p in (kit, *people):
+        p.cop("help")
+    cora.cop("goals set Fewer missed visits")
+    assert "I've asked 7 members" in cora.says("pulse goals")
+    assert "already open" in cora.says("pulse goals")
+    assert "Only conveners" in people[0].says("pulse impact")
+    await app.dispatcher.drain()
+    ask = platform.titled("How far did we get towards our goals?")[0]
+    pulse_id = ask.message.buttons[0].value
+    form = people[0].press("pulse.start", pulse_id).form
+    goal = form.fields[0].name
+    for p, value in zip(people, (5, 4, 4, 3, 2), strict=True):
+        _answer(p, pulse_id, **{goal: str(value)})
+    # Ana changes her mind (replaces her answer) and adds a comment.
+    again = _answer(people[0], pulse_id, **{goal: "3", "text": "Visits are better planned now"})
+    assert "your answer is updated" in again.message.title
+    assert sum(1 for a in _answers(app) if a.question != "comment") == 5
+    await app.advance(START + timedelta(days=8))
+    [result] = platform.titled("Goals pulse, closed")
+    assert "Fewer missed visits: 3.2 of 5 (5 answers)" in result.text
+    assert "Visits are better planned now" in result.text
+    assert all(len(a.author_key or "") == 64 for a in _answers(app))  # keys now random
+    assert "Fewer missed visits: 3.2 of 5 (5 answers)" in people[1].says("pulse")
+    assert "Visits are better planned" not in people[1].says("pulse")
+    assert "Visits are better planned" in kit.says("pulse")
+    digest = kit.says("digest this-week")
+    assert "Fewer missed visits: 3.2 of 5 (5 answers)" in digest
+    assert "pulse has closed" in _answer(people[1], pulse_id, **{goal: "5"}).message.as_text()
+
+
+async def test_impact_pulse_shares_and_trend_on_a_hand_computed_example(make_app, platform, person):
+    app = make_app()
+    cora, kit = person(app, "Cora"), person(app, "Kit")
+    people = [person(app, n) for n in NAMES]
+    for p in (kit, *people):
+        p.cop("help")
+
+    async def run(yes_counts: dict[str, int], voters: int) -> None:
+        assert "I've asked" in cora.says("pulse impact")
+        await app.dispatcher.drain()
+        pulse_id = platform.titled("What has taking part changed for you?")[-1]
+        pid = pulse_id.message.buttons[0].value
+        for index, p in enumerate(people[:voters]):
+            answers = {q: "yes" if index < n else "no" for q, n in yes_counts.items()}
+            _answer(p, pid, **answers)
+
+    first = {"knowledge": 7, "skills": 7, "confidence": 5, "motivation": 9, "practice": 3}
+    await run(first, 11)
+    form = people[0].press("pulse.start", platform.titled("What has")[-1].message.buttons[0].value)
+    assert len(form.form.fields) == 5  # five questions: the comment has its own button
+    await app.advance(START + timedelta(days=8))
+    second = {"knowledge": 8, "skills": 7, "confidence": 4, "motivation": 9, "practice": 3}
+    await run(second, 11)
+    await app.advance(START + timedelta(days=16))
+    results = platform.titled("Impact pulse, closed")
+    latest = results[-1].text
+    assert "More knowledge: 7 of 11 (64%)" in results[0].text
+    assert "More knowledge: 8 of 11 (73%) — up from 64% last time" in latest
+    assert "More skills: 7 of 11 (64%) — the same as last time (64%)" in latest
+    assert "More confidence: 4 of 11 (36%) — down from 45% last time" in latest
+    assert "Changed something in their practice: 3 of 11 (27%)" in latest
+
+
+async def test_erasure_removes_open_answers_and_mydata_shows_them(make_app, platform, person):
+    app = make_app()
+    cora, ana = person(app, "Cora"), person(app, "Ana")
+    ana.cop("help")
+    cora.cop("goals set Fewer missed visits")
+    cora.cop("pulse goals")
+    await app.dispatcher.drain()
+    pid = platform.titled("How far did we get")[0].message.buttons[0].value
+    goal = ana.press("pulse.start", pid).form.fields[0].name
+    _answer(ana, pid, **{goal: "4", "text": "Handovers help"})
+    _answer(cora, pid, **{goal: "2"})
+    assert "I've sent you everything" in ana.says("mydata")
+    await app.dispatcher.drain()
+    [record] = [d for d in platform.dms("ana") if d.key.startswith("mydata:")]
+    assert "Pulse answer (anonymous)" in record.text
+    assert "Pulse comment (anonymous): Handovers help" in record.text
+    assert "pulse_answer" in record.message.attachment.content
+    buttons = {b.label: b for b in ana.cop("forget-me").message.buttons}
+    button = buttons["Erase everything"]
+    assert "is erased" in ana.press(button.action, button.value).message.as_text()
+    left = _answers(app)
+    assert len(left) == 1 and left[0].value == 2 and not any(a.comment for a in left)
