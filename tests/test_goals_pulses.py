@@ -6,12 +6,13 @@ the keepers, their digest and the next meeting's reminder."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlmodel import Session, select
 
 from bot.storage.tables import Activity
-from bot.storage.tables_value import Goal, PulseAnswer
+from bot.storage.tables_value import IMPACT_QUESTIONS, Goal, PulseAnswer
 from tests.conftest import START, community, make_settings
 
 NAMES = ("Ana", "Ben", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kai", "Lou")
@@ -160,6 +161,12 @@ async def test_five_answers_are_reported_with_comments_for_keepers_only(make_app
     digest = kit.says("digest this-week")
     assert "Fewer missed visits: 3.2 of 5 (5 answers)" in digest
     assert "pulse has closed" in _answer(people[1], pulse_id, **{goal: "5"}).message.as_text()
+    kit.cop("export")
+    await app.dispatcher.drain()
+    [export] = [d for d in platform.dms("kit") if d.key.startswith("export:")]
+    [row] = json.loads(export.message.attachment.content)["pulses"]
+    assert row["question"] == "Fewer missed visits" and row["mean"] == 3.2
+    assert row["answers"] == 5
 
 
 async def test_impact_pulse_shares_and_trend_on_a_hand_computed_example(make_app, platform, person):
@@ -217,3 +224,37 @@ async def test_erasure_removes_open_answers_and_mydata_shows_them(make_app, plat
     assert "is erased" in ana.press(button.action, button.value).message.as_text()
     left = _answers(app)
     assert len(left) == 1 and left[0].value == 2 and not any(a.comment for a in left)
+
+
+async def _impact_answered(app, platform, cora, people, yes: int) -> str:
+    assert "I've asked" in cora.says("pulse impact")
+    await app.dispatcher.drain()
+    pid = platform.titled("What has taking part changed for you?")[-1].message.buttons[0].value
+    for index, p in enumerate(people):
+        answer = "yes" if index < yes else "no"
+        p.submit("pulse.answer", pid, **{q: answer for q in IMPACT_QUESTIONS})
+    return pid
+
+
+async def test_the_close_reports_the_impact_pulse_and_the_export_carries_it(
+    make_app, platform, person
+):
+    app = make_app()
+    cora, kit = person(app, "Cora"), person(app, "Kit")
+    people = [person(app, n) for n in NAMES[:6]]
+    await _impact_answered(app, platform, cora, people, yes=4)
+    assert "Sent" in kit.says("export") or "on its way" in kit.says("export")
+    await app.dispatcher.drain()
+    [export] = [d for d in platform.dms("kit") if d.key.startswith("export:")]
+    assert json.loads(export.message.attachment.content)["pulses"] == []  # still open
+
+    asked = cora.cop("close-community")
+    assert "/cop pulse impact" in asked.message.as_text()
+    button = asked.message.buttons[0]
+    assert "is closed" in cora.press(button.action, button.value).message.as_text()
+    await app.dispatcher.drain()
+    [recap] = platform.titled("What we made together")
+    assert "Impact pulse, closed" in recap.text
+    assert "More knowledge: 4 of 6 (67%)" in recap.text
+    [keepers] = platform.titled("wound-care: the keepers' export")
+    assert '"percent": 67' in keepers.text

@@ -31,10 +31,12 @@ from bot.errors import UserError
 from bot.features import momentum_links as links
 from bot.features.base import Feature, Verb, split_id, usage_error
 from bot.features.newsletter import build_recap, replies_between
+from bot.features.pulse_results import latest_sections, open_pulses, pulses_between, seal_pulse
 from bot.messages import Button, OutMessage, Response, Section, say
 from bot.scheduling import JobSpec, at
 from bot.storage.tables import Activity, CheckIn, CheckInReply, Meeting, Member, OutboxMessage
 from bot.storage.tables_momentum import CommunityClosure
+from bot.storage.tables_value import PULSE_KINDS
 from bot.storage.uow import UnitOfWork
 
 #: Tables kept after erasure: the community (a tombstone with closed_at) and its closure.
@@ -182,6 +184,11 @@ def export(ctx: Context, closure: CommunityClosure) -> dict[str, Any]:
         "stories": links.stories_between(session, community_id, begun, _just_after(now)),
         "open_pledges": recap.open_pledges,
         "votes": recap.polls,
+        "pulses": [
+            row
+            for result in pulses_between(session, community_id, begun, _just_after(now))
+            for row in result.figures()
+        ],
         "note": "Shared under the Chatham House rule: what was learned, never who said it.",
     }
 
@@ -212,7 +219,9 @@ def ask(cmd: AskClose, ctx: Context) -> Response:
                     text="I will post a final recap and a farewell, send the keepers an "
                     "export, and stop every reminder, nudge and schedule. No one can use "
                     f"copbot here afterwards. Members' details and replies are erased "
-                    f"{retention} later. This can't be undone."
+                    f"{retention} later. This can't be undone. (To ask members what taking "
+                    "part changed for them first, use /cop pulse impact; the recap shows the "
+                    "latest results.)"
                 ),
             ),
             buttons=(
@@ -249,6 +258,8 @@ def confirm(cmd: ConfirmClose, ctx: Context) -> Response:
         )
         .values(status="expired")
     )
+    for pulse in open_pulses(session, ctx.community_id):  # its answers so far count
+        seal_pulse(session, pulse, now)
     recap = build_recap(session, ctx.community_id, community.created_at, now)
     recap.successes = replies_between(
         session, ctx.community_id, ("success",), community.created_at, now
@@ -257,6 +268,7 @@ def confirm(cmd: ConfirmClose, ctx: Context) -> Response:
     recap.stories = links.stories_between(session, ctx.community_id, begun, _just_after(now))
     recap.next_meeting = None
     body = rules.recap_sections(recap, words, community.timezone)
+    body = [*body, *latest_sections(session, ctx.community_id, keeper=False, kinds=PULSE_KINDS)]
     common = {"platform": community.platform, "created_at": now, "community_id": ctx.community_id}
     ctx.uow.enqueue(
         f"close:{ctx.community_id}:recap",

@@ -34,6 +34,7 @@ from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.digest import build_digest
 from bot.features.library import resources_between
+from bot.features.pulse_results import PULSE_COLUMNS, pulses_between
 from bot.messages import Attachment, OutMessage, Response, Section, say
 from bot.storage.tables import Activity, Community
 from bot.storage.tables_stories import Story
@@ -41,7 +42,7 @@ from bot.storage.tables_stories import Story
 DEFAULT_WEEKS = 12
 #: Progress callback: (weeks done, weeks in all).
 Progress = Callable[[int, int], None]
-SECTIONS = ("summary", "weeks", "members", "stories", "pledges", "polls")
+SECTIONS = ("summary", "weeks", "members", "stories", "pledges", "polls", "pulses")
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,9 @@ def build_export(
         "stories": _stories(session, cid, start, end, who),
         "pledges": _pledges(session, cid, start, end, who),
         "polls": _polls(session, cid, start, end),
+        "pulses": [
+            row for result in pulses_between(session, cid, start, end) for row in result.figures()
+        ],
         "resources": [
             {"shared_at": r.shared_at.isoformat(), "text": r.text, "link": r.link, "tags": r.tags}
             for r in resources_between(session, cid, start, end)
@@ -292,6 +296,7 @@ def _rows(section: str, data: dict[str, Any]) -> tuple[list[str], list[list[Any]
             "weeks": ["week_start", "active_members", "contributions", "anonymous_contributions"],
             "stories": ["told_at", "cycle", "what", "difference", "member"],
             "pledges": ["text", "status", "made_at", "due_at"],
+            "pulses": list(PULSE_COLUMNS),
             "polls": [
                 "question",
                 "method",
@@ -355,7 +360,7 @@ def export_data(cmd: ExportData, ctx: Context) -> Response:
                 Section(
                     text=f"{first} to {last.date().isoformat()}: engagement per week and per "
                     "member (pseudonymous ids made for this export only), consented stories, "
-                    "shared pledges, poll results and the library's resources."
+                    "shared pledges, poll results, pulse results and the library's resources."
                 ),
             ),
             attachment=Attachment(filename=name, content=to_json(data)),

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import true
 from sqlmodel import Session, col, select
 
+from bot import anonymity
 from bot.domain.pulses import IMPACT_SHOWN, MIN_ANSWERS, Scale, Share, goal_lines, impact_lines
 from bot.messages import OutMessage, Section
 from bot.storage.tables_value import IMPACT_QUESTIONS, Pulse, PulseAnswer
@@ -25,6 +27,24 @@ def asked_goals(pulse: Pulse) -> list[tuple[int, str]]:
         if number.isdigit():
             found.append((int(number), text))
     return found
+
+
+def seal_pulse(session: Session, pulse: Pulse, now: datetime) -> None:
+    """Close `pulse`: its answers' keys become random, rewritten in a random order."""
+    answers = PulseAnswer.__table__  # type: ignore[attr-defined]
+    scope = answers.c.pulse_id == pulse.id
+    anonymity.seal(session, answers, scope, key_column="author_key", anonymous=true())
+    pulse.closed_at = now
+    session.add(pulse)
+    session.flush()
+
+
+def open_pulses(session: Session, community_id: int) -> list[Pulse]:
+    return list(
+        session.exec(
+            select(Pulse).where(Pulse.community_id == community_id, col(Pulse.closed_at).is_(None))
+        ).all()
+    )
 
 
 def open_pulse_of(session: Session, community_id: int, kind: str) -> Pulse | None:
@@ -56,31 +76,27 @@ class PulseResult:
         previous = dict(self.previous) if self.previous is not None else None
         return impact_lines(dict(self.impact), previous)
 
-    def figures(self) -> dict[str, Any]:
-        """JSON-ready: the same numbers the words show (None where too few to report)."""
+    def figures(self) -> list[dict[str, Any]]:
+        """JSON-ready, one row per question: the same numbers the words show (None where
+        there were too few answers to report)."""
         assert self.pulse.closed_at is not None
-        base: dict[str, Any] = {
-            "kind": self.pulse.kind,
-            "opened_at": self.pulse.opened_at.isoformat(),
-            "closed_at": self.pulse.closed_at.isoformat(),
-            "answers": self.answers if self.reportable else None,
-        }
-        if self.pulse.kind == "goals":
-            base["goals"] = [
-                {"goal": text, "mean": None if s.mean is None else round(s.mean, 1)}
-                for text, s in self.goals
-            ]
-        else:
-            base["impact"] = [
-                {
-                    "question": q,
-                    "yes": s.part if s.reportable else None,
-                    "of": s.whole if s.reportable else None,
-                    "percent": s.pct,
-                }
-                for q, s in self.impact
-            ]
-        return base
+        base = {"kind": self.pulse.kind, "closed_at": self.pulse.closed_at.isoformat()}
+        rows: list[dict[str, Any]] = []
+        for text, scale in self.goals:
+            mean = None if scale.mean is None else round(scale.mean, 1)
+            shown = len(scale.values) if scale.reportable else None
+            rows.append({**base, "question": text, "answers": shown, "mean": mean} | _NO_SHARE)
+        for question, share in self.impact:
+            shown = share.whole if share.reportable else None
+            rows.append(
+                {**base, "question": question, "answers": shown, "mean": None}
+                | {"yes": share.part if share.reportable else None, "percent": share.pct}
+            )
+        return rows
+
+
+_NO_SHARE: dict[str, Any] = {"yes": None, "percent": None}
+PULSE_COLUMNS = ("kind", "closed_at", "question", "answers", "mean", "yes", "percent")
 
 
 def _answers(session: Session, pulse_id: int) -> list[PulseAnswer]:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, true
+from sqlalchemy import delete
 from sqlmodel import col, select
 
 from bot import anonymity
@@ -39,6 +39,7 @@ from bot.features.pulse_results import (
     latest_sections,
     open_pulse_of,
     result_message,
+    seal_pulse,
 )
 from bot.messages import Button, Form, OutMessage, Response, Section, say
 from bot.scheduling import JobSpec, at
@@ -251,16 +252,7 @@ def close(cmd: ClosePulse, ctx: Context) -> Response:
     pulse = session.get(Pulse, cmd.pulse_id)
     if pulse is None or pulse.closed_at is not None:
         return Response()
-    anonymity.seal(
-        session,
-        _ANSWERS,
-        _ANSWERS.c.pulse_id == pulse.id,
-        key_column="author_key",
-        anonymous=true(),
-    )
-    pulse.closed_at = ctx.clock.now()
-    session.add(pulse)
-    session.flush()
+    seal_pulse(session, pulse, ctx.clock.now())
     message = result_message(session, pulse, keeper=True)
     keepers = session.exec(
         select(Member).where(Member.community_id == ctx.community_id, col(Member.is_keeper))
