@@ -21,6 +21,7 @@ from bot.features.email_members import invite_configured
 from bot.links import Links
 from bot.messages import Response
 from bot.outbox import Dispatcher
+from bot.pictures import html_to_png
 from bot.ports import ChatPlatform
 from bot.router import Router
 from bot.scheduling import STARTUP_LOOKBACK, RunReport, Timeline
@@ -141,6 +142,7 @@ def build_app(
     clock: Clock | None = None,
     engine: Engine | None = None,
     migrate: bool = True,
+    pictures: Callable[[str], bytes] | None = html_to_png,
 ) -> App:
     """Wire copbot: engine, migrations, config sync, secret, bus, timeline, dispatcher."""
     clock = clock or SystemClock()
@@ -165,6 +167,7 @@ def build_app(
         max_attempts=settings.outbox.max_attempts,
         first_retry=when.parse_duration(settings.outbox.first_retry),
         lease=timedelta(seconds=settings.outbox.lease_seconds),
+        pictures=pictures,
     )
     links = Links(secret, settings.web.base_url, clock) if settings.web else None
     return App(

@@ -48,6 +48,9 @@ class Attachment(_Frozen):
     content: str = ""
     data: bytes = b""
     mime: str = "application/json"
+    #: `content` is an HTML page to be sent as its picture (PNG): the outbox draws it just
+    #: before sending, in a worker thread (bot.pictures), outside any transaction.
+    picture_of_html: bool = False
 
     @property
     def body(self) -> bytes:

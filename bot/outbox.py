@@ -16,13 +16,14 @@ import hashlib
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
 from bot import outbox_rows as rows_db
 from bot.clock import Clock
-from bot.messages import OutMessage
+from bot.messages import Attachment, OutMessage
 from bot.notices import HELD
 from bot.outbox_rows import CANCELLED
 from bot.ports import Cancelled, ChatPlatform, DeliveryError, RateLimited, Unreachable
@@ -74,7 +75,11 @@ class Dispatcher:
         batch: int = 50,
         concurrency: int = 8,
         lease: timedelta = LEASE,
+        pictures: Callable[[str], bytes] | None = None,
     ) -> None:
+        #: Draws an HTML attachment as a PNG (bot.pictures.html_to_png): blocking, so it
+        #: runs in a worker thread. None: such attachments go as the HTML itself.
+        self._pictures = pictures
         self._engine = engine
         self._clock = clock
         self._platforms = platforms
@@ -248,6 +253,9 @@ class Dispatcher:
         assert row.id is not None
         platform = self._platforms.get(row.platform)
         message = OutMessage.model_validate_json(row.payload)
+        if message.attachment is not None and message.attachment.picture_of_html:
+            # Drawn before the send is under way: stopping meanwhile hands it back unsent.
+            message = await self._picture(message)
         self._sending.add(row.id)
         try:
             if platform is None:
@@ -296,6 +304,25 @@ class Dispatcher:
         if found is not None:
             log.info("%s had arrived before the restart: not sent again", row.key)
         return found
+
+    async def _picture(self, message: OutMessage) -> OutMessage:
+        """The message with its HTML attachment drawn as a PNG, or (no browser here) with
+        the HTML page itself and a line saying so."""
+        attachment = message.attachment
+        assert attachment is not None
+        stem = attachment.filename.rsplit(".", 1)[0]
+        try:
+            if self._pictures is None:
+                raise RuntimeError("no way to draw pictures is set up")
+            png = await asyncio.to_thread(self._pictures, attachment.content)
+        except Exception as error:
+            log.warning("could not draw %s: %s", attachment.filename, error)
+            page = Attachment(filename=f"{stem}.html", content=attachment.content, mime="text/html")
+            note = "(I couldn't draw the picture here, so this is the page itself.)"
+            footer = f"{message.footer} {note}" if message.footer else note
+            return message.model_copy(update={"attachment": page, "footer": footer})
+        picture = Attachment(filename=f"{stem}.png", data=png, mime="image/png")
+        return message.model_copy(update={"attachment": picture})
 
     async def _failed(self, row: OutboxMessage, error: Exception) -> None:
         transient = error.transient if isinstance(error, DeliveryError) else True
