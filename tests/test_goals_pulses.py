@@ -55,6 +55,7 @@ async def test_conveners_set_goals_everyone_sees_them_and_others_are_refused(
     assert "Goal 2 (Share what works) is removed" in cora.says("goals remove 2")
     assert "There's no goal 9" in cora.says("goals remove 9")
     assert "notify everyone" in cora.says("goals add @channel look")
+    assert "the limit is 150" in cora.says("goals add " + "x" * 151)
     assert "Usage" in cora.says("goals dance")
     assert _goal_texts(app) == [
         "Fewer missed visits",
@@ -107,13 +108,16 @@ async def test_a_goals_pulse_after_every_second_meeting_is_anonymous_and_small_g
     for p, (a, b) in zip(people, ((5, 4), (4, 4), (3, 2), (4, 1)), strict=True):
         thanks = _answer(p, form.metadata, **{goals[0]: str(a), goals[1]: str(b)})
         assert "Thank you" in thanks.message.title
+    _answer(people[1], form.metadata, **{goals[0]: "4", goals[1]: "4", "text": "Rotas first"})
     assert (
         "Please answer every question"
         in _answer(people[0], form.metadata, **{goals[0]: "9"}).message.as_text()
     )
     stored = _answers(app)
-    assert len(stored) == 8 and all(not hasattr(a, "member_id") for a in stored)
-    assert all(a.id < 0 and a.answered_on.hour in (0, 23, 24 % 24) for a in stored)
+    assert len(stored) == 9 and all(not hasattr(a, "member_id") for a in stored)  # 8 + a comment
+    assert "member_id" not in PulseAnswer.__table__.c
+    # Random negative ids, and only the day (London midnight, UTC in winter).
+    assert all(a.id < 0 and (a.answered_on.hour, a.answered_on.minute) == (0, 0) for a in stored)
     with Session(app.engine) as session:
         counted = session.exec(select(Activity).where(Activity.kind == "answered-pulse")).all()
     assert len(counted) == 4 and all(a.member_id is None for a in counted)
@@ -122,6 +126,7 @@ async def test_a_goals_pulse_after_every_second_meeting_is_anonymous_and_small_g
     [result] = platform.titled("Goals pulse, closed")
     assert result.target == "kit"  # the keeper
     assert "Fewer missed visits: too few to report" in result.text
+    assert "Rotas first" not in result.text  # comments only when 5 or more answered
     assert "4" not in result.text.split("\n", 1)[1].replace("2026", "")
     await app.advance(START + timedelta(days=21, hours=6))  # two days before the third
     [reminder] = [d for d in platform.posts() if "Third" in d.text and "Goals pulse" in d.text]
@@ -160,6 +165,9 @@ async def test_five_answers_are_reported_with_comments_for_keepers_only(make_app
     assert "Visits are better planned" in kit.says("pulse")
     digest = kit.says("digest this-week")
     assert "Fewer missed visits: 3.2 of 5 (5 answers)" in digest
+    assert "Visits are better planned now" in digest
+    convener = cora.says("digest this-week")  # a convener, not a keeper: no comments
+    assert "3.2 of 5" in convener and "Visits are better planned" not in convener
     assert "pulse has closed" in _answer(people[1], pulse_id, **{goal: "5"}).message.as_text()
     kit.cop("export")
     await app.dispatcher.drain()
@@ -258,3 +266,21 @@ async def test_the_close_reports_the_impact_pulse_and_the_export_carries_it(
     assert "More knowledge: 4 of 6 (67%)" in recap.text
     [keepers] = platform.titled("wound-care: the keepers' export")
     assert '"percent": 67' in keepers.text
+
+
+async def test_the_impact_pulse_follows_every_fourth_meeting_and_zero_means_never(
+    make_app, platform, person
+):
+    settings = make_settings(community(pulses={"goals_every": 0, "impact_every": 4}))
+    app = make_app(settings)
+    cora = person(app, "Cora")
+    cora.cop("goals set Fewer missed visits")
+    for day in (2, 9, 16, 23, 30):
+        cora.cop(f"meeting next 2026-12-{day:02d} 14:00")
+    await app.advance(START + timedelta(days=21, hours=8))  # after the fourth meeting's start
+    assert platform.titled("What has taking part changed for you?") == []
+    await app.advance(START + timedelta(days=22, hours=8))  # the fourth (Dec 23) has ended
+    assert platform.titled("What has taking part changed for you?")
+    await app.advance(START + timedelta(days=40))
+    assert len({d.key.split(":")[1] for d in platform.titled("What has taking part")}) == 1
+    assert platform.titled("How far did we get towards our goals?") == []
