@@ -11,9 +11,11 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
+from adapters.discord.render import modal
 from bot.storage.tables import Activity
 from bot.storage.tables_value import IMPACT_QUESTIONS, Goal, PulseAnswer
-from tests.conftest import START, community, make_settings
+from tests.conftest import START, Person, community, make_settings
+from tests.test_console import run_script
 
 NAMES = ("Ana", "Ben", "Dee", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kai", "Lou")
 
@@ -284,3 +286,54 @@ async def test_the_impact_pulse_follows_every_fourth_meeting_and_zero_means_neve
     await app.advance(START + timedelta(days=40))
     assert len({d.key.split(":")[1] for d in platform.titled("What has taking part")}) == 1
     assert platform.titled("How far did we get towards our goals?") == []
+
+
+CONSOLE = """\
+/as Ana
+/cop help
+/cop goals set Be kind
+/as Cora
+/cop goals set Fewer missed visits; Share what works
+/cop pulse goals
+/as Ana
+/cop goals
+1
+4
+2
+Rotas first
+/clock +8d
+/quit
+"""
+
+
+async def test_goals_and_a_pulse_typed_in_the_console_workspace(sqlite_engine):
+    out = "\n".join(await run_script(sqlite_engine, CONSOLE))
+    assert "Only conveners can set the community's goals" in out
+    assert "#wound-care · copbot\n  Our goals, as Cora set them" in out
+    assert "private message to Ana\n  How far did we get towards our goals?" in out
+    assert "== Our goals (anonymous) ==" in out
+    assert "    4. 4 — most of the way" in out
+    assert "Anything you'd like to add? (optional, anonymous):" in out
+    assert "Thank you!" in out
+    result = out[out.index("private message to kit\n  Goals pulse, closed") :]
+    assert "Fewer missed visits: too few to report" in result
+    assert "Rotas first" not in result and "Ana" not in result
+
+
+async def test_five_goals_fit_a_discord_form_and_the_comment_gets_its_own(make_app, platform):
+    app = make_app()
+    cora, ana = Person(app, "Cora"), Person(app, "Ana")
+    ana.cop("help")
+    cora.cop("goals set One; Two; Three; Four; Five")
+    cora.cop("pulse goals")
+    await app.dispatcher.drain()
+    pid = platform.titled("How far did we get")[0].message.buttons[0].value
+    form = ana.press("pulse.start", pid).form
+    assert [f.kind for f in form.fields] == ["choice"] * 5 and modal(form) is not None
+    thanks = ana.submit("pulse.answer", pid, **{f.name: "3" for f in form.fields})
+    [button] = thanks.message.buttons
+    comment = ana.press(button.action, button.value).form
+    assert comment.form_id == "pulse.comment" and modal(comment) is not None
+    done = ana.submit("pulse.comment", pid, text="Five is a lot")
+    assert "your answer is updated" in done.message.title and not done.message.buttons
+    assert [a.comment for a in _answers(app) if a.question == "comment"] == ["Five is a lot"]
