@@ -174,6 +174,15 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--output", help="file to write (default: JSON to stdout, CSV to a zip)")
     export.set_defaults(action=_export)
 
+    report = sub.add_parser("report", help="write the sponsors' report (HTML, and a PNG)")
+    report.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
+    report.add_argument("--community", required=True, help="the community's name")
+    report.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    report.add_argument("--to", dest="end", required=True, help="last day, YYYY-MM-DD")
+    report.add_argument("--output", help="the HTML file (default: copbot-<name>-report-….html)")
+    report.add_argument("--png", help="also draw it as this PNG file (needs chromium)")
+    report.set_defaults(action=_report)
+
     discord = sub.add_parser("discord", help="Discord helpers")
     discord_sub = discord.add_subparsers(title="discord commands")
     invite = discord_sub.add_parser("invite-url", help="print the link adding copbot to a server")
@@ -230,6 +239,26 @@ def _export(settings: Settings, args: argparse.Namespace) -> int:
     output = Path(args.output or f"copbot-export-{args.community}-{first}-to-{last}.zip")
     output.write_bytes(export.to_csv_zip(data))
     print(f"export written to {output} (one CSV per section)", file=sys.stderr)
+    return 0
+
+
+def _report(settings: Settings, args: argparse.Namespace) -> int:
+    """`copbot report --community NAME --from DATE --to DATE [--output F.html] [--png F.png]`."""
+    from bot.features.report import write_report
+
+    try:
+        first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
+    except ValueError:
+        print("copbot: --from and --to take dates like 2026-11-30.", file=sys.stderr)
+        return 2
+    try:
+        written = write_report(
+            settings.database_url, args.community, first, last, args.output, args.png
+        )
+    except UserError as error:
+        print(f"copbot: {error}", file=sys.stderr)
+        return 2
+    print("report written to " + " and ".join(str(p) for p in written), file=sys.stderr)
     return 0
 
 

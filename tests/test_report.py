@@ -5,6 +5,7 @@ images with labelled axes, and the same data gives the same page."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import re
@@ -15,7 +16,7 @@ import pytest
 from PIL import Image
 from sqlmodel import Session
 
-from bot import anonymity
+from bot import anonymity, cli
 from bot.domain.report_html import report_html
 from bot.features.export import build_export, find_community
 from bot.features.report import build_report
@@ -168,3 +169,26 @@ def test_bad_dates_change_nothing(make_app, person, words):
     assert "dates like" in person(app, "Kit").says(words) or "Usage" in person(app, "Kit").says(
         words
     )
+
+
+async def test_copbot_report_writes_the_same_page_and_its_picture(
+    make_app, person, engine, tmp_path, capsys
+):
+    need_chromium()
+    await build_history(make_app, person, engine)
+    url = engine.url.render_as_string(hide_password=False)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'database_url = "{url}"\n[[communities]]\nname = "wound-care"\nchannel = "wound-care"\n'
+    )
+    html, png = tmp_path / "report.html", tmp_path / "report.png"
+    argv = ["--config", str(config), "report", "--community", "wound-care"]
+    dates = ["--from", "2026-12-21", "--to", "2026-12-27"]
+    # (in a thread, as from a shell: the blocking browser never runs on an event loop)
+    written = [*argv, *dates, "--output", str(html), "--png", str(png)]
+    assert await asyncio.to_thread(cli.main, written) == 0
+    assert f"report written to {html} and {png}" in capsys.readouterr().err
+    assert html.read_text(encoding="utf-8") == _report(engine)[0]
+    assert Image.open(png).format == "PNG"
+    assert cli.main([*argv[:4], "nowhere", *dates]) == 2
+    assert "no community called 'nowhere'" in capsys.readouterr().err

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from bot.clock import SystemClock
 from bot.commands import Command
 from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain.report_html import Quote, report_html
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
-from bot.features.export import DEFAULT_WEEKS, build_export, date_range
+from bot.features.export import DEFAULT_WEEKS, build_export, date_range, find_community
 from bot.features.stories import stories_between
 from bot.messages import Attachment, OutMessage, Response, Section, say
+from bot.pictures import NoBrowser, html_to_png
+from bot.storage.database import make_engine
 from bot.storage.tables import Community, Member
 
 #: The export's pseudonyms never show in the report: a fixed salt keeps it deterministic.
@@ -112,6 +116,39 @@ def make_report(cmd: MakeReport, ctx: Context) -> Response:
         ),
     )
     return Response(message=say("Your report is on its way to you in a private message."))
+
+
+def write_report(
+    database_url: str,
+    name: str,
+    first: date,
+    last: date,
+    output: str | None = None,
+    png: str | None = None,
+) -> list[Path]:
+    """`copbot report`: the page (and its picture) for [first, last] written to files."""
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            community = find_community(session, name)
+            if community is None:
+                raise UserError(f"no community called {name!r}.")
+            start, end = date_range(first, last, ZoneInfo(community.timezone))
+            page, shown_first, shown_last = build_report(
+                session, community, start, end, SystemClock().now()
+            )
+    finally:
+        engine.dispose()
+    html = Path(output or f"copbot-{name}-report-{shown_first}-to-{shown_last}.html")
+    html.write_text(page, encoding="utf-8")
+    written = [html]
+    if png:
+        try:
+            Path(png).write_bytes(html_to_png(page))
+        except NoBrowser as error:
+            raise UserError(f"{error}; the HTML is written to {html}.") from None
+        written.append(Path(png))
+    return written
 
 
 def _parse(rest: str, _settings: CommunitySettings) -> Command:
