@@ -90,7 +90,8 @@ async def test_figures_equal_the_export_and_no_one_is_named_but_consenting_telle
     [knowledge] = [p for p in data["pulses"] if p["question"] == "knowledge"]
     assert (knowledge["yes"], knowledge["answers"], knowledge["percent"]) == (8, 11, 73)
     text = unescape(re.sub(r"<[^>]+>", " ", page))
-    assert "8 of 11 (73%) more knowledge" in text  # the plain-words summary at the top
+    # The plain-words summary at the top:
+    assert "In the latest impact pulse, 8 of 11 (73%) gained knowledge, 8 of 11" in text
     assert "8 of 11 (73%)" in text.split("Goals and impact", 1)[1]  # and in its chart
 
     # Names: the consenting teller (Ana, quoted by name) only; the anonymous teller (Hal)

@@ -33,6 +33,15 @@ IMPACT_SHOWN: dict[str, str] = {
     "practice": "Changed something in their practice",
 }
 
+#: For a sentence: "8 of 11 (73%) gained knowledge".
+IMPACT_SAID: dict[str, str] = {
+    "knowledge": "gained knowledge",
+    "skills": "gained skills",
+    "confidence": "grew in confidence",
+    "motivation": "felt more motivated",
+    "practice": "changed something in their practice",
+}
+
 
 def percent(part: int, whole: int) -> int:
     """`part` of `whole` as a whole percentage, halves rounded up (8 of 11 -> 73)."""

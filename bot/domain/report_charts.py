@@ -83,22 +83,24 @@ def column_chart(
 def bar_chart(
     title: str,
     labels: Sequence[str],
-    values: Sequence[int],
+    values: Sequence[float],
     *,
     x_axis: str,
     y_axis: str,
     top: int | None = None,
     suffix: str = "",
     notes: Sequence[str] | None = None,
+    muted: Sequence[bool] | None = None,
 ) -> str:
     """Horizontal bars (one row per label), a ticked x axis from 0 to `top` labelled
-    `x_axis`; `notes[i]`, when given, replaces bar i's number (e.g. 'too few to report')."""
+    `x_axis`; `notes[i]`, when given, replaces bar i's number; `muted[i]` draws bar i in the
+    second colour (e.g. a figure too small to report)."""
     if len(labels) != len(values):
         raise ValueError("one label per value")
-    row, left, right, head, foot = 28, 230, 60, 36, 48
+    row, left, right, head, foot = 28, 230, 170 if notes else 60, 36, 48
     height = head + row * max(len(values), 1) + foot
     plot_w = WIDTH - left - right
-    highest = top or _nice_top(max(values, default=0))
+    highest = top or _nice_top(int(max(values, default=0)))
     base = head + row * len(values)
     body: list[str] = []
     for tick in _ticks(highest):
@@ -112,12 +114,13 @@ def bar_chart(
         y = head + index * row
         w = plot_w * value / highest
         note = notes[index] if notes else ""
-        shown = escape(note) if note else f"{value}{suffix}"
+        shown = escape(note) if note else f"{value:g}{suffix}"
+        fill = _ALT if muted and muted[index] else _BAR
         body.append(
             f'<text x="{left - 8}" y="{y + row * 0.62:.1f}" text-anchor="end" fill="{_INK}">'
             f"{escape(label)}</text>"
             f'<rect x="{left}" y="{y + 5}" width="{w:.1f}" height="{row - 10}" '
-            f'fill="{_ALT if note else _BAR}"><title>{escape(label)}: {shown}</title></rect>'
+            f'fill="{fill}"><title>{escape(label)}: {shown}</title></rect>'
             f'<text x="{left + w + 6:.1f}" y="{y + row * 0.62:.1f}" fill="{_INK}">{shown}</text>'
         )
     body.append(

@@ -12,7 +12,7 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
-from bot.domain.pulses import IMPACT_SHOWN, TOO_FEW
+from bot.domain.pulses import IMPACT_SAID, IMPACT_SHOWN, TOO_FEW
 from bot.domain.report_charts import bar_chart, column_chart
 from bot.domain.text import plural
 
@@ -74,10 +74,10 @@ def summary_words(data: Mapping[str, Any]) -> str:
         last = max(p["closed_at"] for p in impact)
         best = [p for p in impact if p["closed_at"] == last]
         said = ", ".join(
-            f"{p['yes']} of {p['answers']} ({p['percent']}%) {IMPACT_SHOWN[p['question']].lower()}"
+            f"{p['yes']} of {p['answers']} ({p['percent']}%) {IMPACT_SAID[p['question']]}"
             for p in best
         )
-        text += f" In the latest impact pulse: {said}."
+        text += f" In the latest impact pulse, {said}."
     return text
 
 
@@ -90,19 +90,22 @@ def _pulses(pulses: Sequence[Mapping[str, Any]]) -> list[str]:
             title = f"{heading} (pulse closed {_day(closed)})"
             if kind == "goals":
                 labels = [p["question"] for p in rows]
-                values = [round(10 * (p["mean"] or 0)) for p in rows]
+                values = [p["mean"] or 0 for p in rows]
                 notes = [
-                    TOO_FEW if p["mean"] is None else f"{p['mean']:.1f} of 5 ({p['answers']})"
+                    TOO_FEW
+                    if p["mean"] is None
+                    else f"{p['mean']:.1f} of 5 ({p['answers']} answers)"
                     for p in rows
                 ]
                 chart = bar_chart(
                     title,
                     labels,
                     values,
-                    x_axis="average answer, 1 to 5 (×10)",
+                    x_axis="average answer (1: not started, 5: we are there)",
                     y_axis="goal",
-                    top=50,
+                    top=5,
                     notes=notes,
+                    muted=[p["mean"] is None for p in rows],
                 )
             else:
                 before = {}
@@ -124,6 +127,7 @@ def _pulses(pulses: Sequence[Mapping[str, Any]]) -> list[str]:
                     top=100,
                     suffix="%",
                     notes=notes,
+                    muted=[p["percent"] is None for p in rows],
                 )
             out.append(chart)
     return out
