@@ -37,6 +37,7 @@ ACTIONS: tuple[str, ...] = (
     "settings",
     "mydata",
     "forget",
+    "pulse",
 )
 REASONS = ("malformed", "forged", "expired", "revoked")
 DEFAULT_TTL = timedelta(days=14)

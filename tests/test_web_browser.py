@@ -77,6 +77,8 @@ def _setup(place: Community) -> dict[str, str]:
     place.cora.cop("win We opened the new clinic")
     place.cora.cop("meeting next 2026-12-10 14:00 Caseload capacity")
     place.say(place.ana, "pledge Ask about falls by 2026-12-20")
+    place.cora.cop("goals set Fewer missed visits; Share what works")
+    place.cora.cop("pulse goals")
     return {
         "check-in": place.link("checkin", 1),
         "ranked poll": place.link("poll", 1),
@@ -87,6 +89,7 @@ def _setup(place: Community) -> dict[str, str]:
         "share a win": place.link("win"),
         "pledge": place.link("pledge", 1),
         "story": place.link("story"),
+        "goals pulse": place.link("pulse", 1),
         "settings": place.link("settings"),
         "my data": place.link("mydata"),
         "forget me": place.link("forget"),

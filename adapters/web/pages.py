@@ -42,6 +42,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "pledge": ("pledge.", "guard."),
     "poll": ("poll.vote", "poll.ballot"),
     "story": ("story.", "guard."),
+    "pulse": ("pulse.", "guard."),
     "settings": ("me.",),
     "forget": ("mydata.forget", "mydata.cancel"),
     "confirm": ("email.confirm",),
@@ -466,6 +467,13 @@ class Pages:
             visit, "story.html", 200, title="Tell a story", reply=view, form=view.form
         )
 
+    def _pulse(self, visit: Visit, problem: translate.PageError | None) -> Answer:
+        target = str(visit.grant.target)
+        response = self._look(visit, kind="button", action="pulse.start", value=target)
+        view = self._reply_view(visit, response)
+        title = "An anonymous pulse"
+        return self._page(visit, "pulse.html", 200, title=title, reply=view, form=view.form)
+
     def _settings(self, visit: Visit, problem: translate.PageError | None, **typed: Any) -> Answer:
         profile = self._look(visit, kind="text", text="/cop me")
         with self._session() as session:
@@ -661,6 +669,7 @@ _SHOW: dict[str, Shower] = {
     "win": Pages._win,
     "pledge": Pages._pledge,
     "story": Pages._story,
+    "pulse": Pages._pulse,
     "settings": Pages._settings,
     "mydata": Pages._mydata,
     "forget": Pages._forget,

@@ -34,12 +34,14 @@ BUTTON_PAGES: dict[str, str] = {
     "pledge.letgo": "pledge",
     "story.start": "story",
     "mydata.forget": "forget",
+    "pulse.start": "pulse",
+    "pulse.comment": "pulse",
 }
 #: An unsubscribe link keeps working for a year (people unsubscribe from old emails); it is
 #: still revoked at once by unsubscribing or forget-me.
 UNSUBSCRIBE_TTL = timedelta(days=365)
 #: Link actions whose page is about one thing (the button's value names it).
-TARGETED = frozenset({"checkin", "poll", "win", "pledge"})
+TARGETED = frozenset({"checkin", "poll", "win", "pledge", "pulse"})
 _PIN = re.compile(r"c[0-9]+\|")  # a private message's button names its community first
 
 
