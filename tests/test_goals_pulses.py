@@ -337,3 +337,27 @@ async def test_five_goals_fit_a_discord_form_and_the_comment_gets_its_own(make_a
     done = ana.submit("pulse.comment", pid, text="Five is a lot")
     assert "your answer is updated" in done.message.title and not done.message.buttons
     assert [a.comment for a in _answers(app) if a.question == "comment"] == ["Five is a lot"]
+
+
+async def test_forget_me_keeping_words_leaves_answers_that_lead_to_no_one(
+    make_app, platform, person
+):
+    app = make_app()
+    cora, ana = person(app, "Cora"), person(app, "Ana")
+    ana.cop("help")
+    cora.cop("goals set Fewer missed visits")
+    cora.cop("pulse goals")
+    await app.dispatcher.drain()
+    pid = platform.titled("How far did we get")[0].message.buttons[0].value
+    goal = ana.press("pulse.start", pid).form.fields[0].name
+    _answer(ana, pid, **{goal: "4", "text": "Handovers help"})
+    keys = {a.author_key for a in _answers(app)}
+    buttons = {b.label: b for b in ana.cop("forget-me").message.buttons}
+    button = buttons["Erase me, keep my words anonymously"]
+    assert "is erased" in ana.press(button.action, button.value).message.as_text()
+    left = _answers(app)
+    assert sorted((a.value, a.comment) for a in left) == [(0, "Handovers help"), (4, None)]
+    assert not {a.author_key for a in left} & keys  # her key no longer finds them
+    ana = person(app, "Ana")  # back as someone new: the old answers are not hers
+    assert "Thank you!" in _answer(ana, pid, **{goal: "2"}).message.title
+    assert len(_answers(app)) == 3
