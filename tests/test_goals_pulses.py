@@ -163,6 +163,7 @@ async def test_five_answers_are_reported_with_comments_for_keepers_only(make_app
     assert "Visits are better planned now" in result.text
     assert all(len(a.author_key or "") == 64 for a in _answers(app))  # keys now random
     assert "Fewer missed visits: 3.2 of 5 (5 answers)" in people[1].says("pulse")
+    assert "Fewer missed visits: 3.2 of 5 (5 answers)" in people[1].says("goals")
     assert "Visits are better planned" not in people[1].says("pulse")
     assert "Visits are better planned" in kit.says("pulse")
     digest = kit.says("digest this-week")

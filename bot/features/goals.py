@@ -16,6 +16,7 @@ from bot.domain.text import clean_text, read_number
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.guard import guard_text
+from bot.features.pulse_results import latest_sections
 from bot.messages import OutMessage, Response, Section, say
 from bot.storage.tables_value import Goal
 
@@ -91,10 +92,11 @@ def show(cmd: ShowGoals, ctx: Context) -> Response:
                 "/cop goals set <goal>; <goal>"
             )
         )
+    pulse = latest_sections(ctx.uow.session, ctx.community_id, keeper=False)
     return Response(
         message=OutMessage(
             title="Our goals",
-            sections=(Section(items=_listing(goals)),),
+            sections=(Section(items=_listing(goals)), *pulse),
             footer="Every so often I ask everyone, anonymously, how far we got.",
         )
     )
