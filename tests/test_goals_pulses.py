@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from fractions import Fraction
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from adapters.discord.render import modal
+from bot.domain.pulses import MIN_ANSWERS, Scale, Share
 from bot.storage.tables import Activity
 from bot.storage.tables_value import IMPACT_QUESTIONS, Goal, PulseAnswer
 from tests.conftest import START, Person, community, make_settings
@@ -362,3 +366,16 @@ async def test_forget_me_keeping_words_leaves_answers_that_lead_to_no_one(
     ana = person(app, "Ana")  # back as someone new: the old answers are not hers
     assert "Thank you!" in _answer(ana, pid, **{goal: "2"}).message.title
     assert len(_answers(app)) == 3
+
+
+@given(st.integers(0, 500), st.integers(1, 500))
+def test_shares_are_rounded_half_up_and_small_groups_never_show_a_figure(part, whole):
+    part = min(part, whole)
+    share = Share(part, whole)
+    if whole < MIN_ANSWERS:
+        assert share.words() == "too few to report" and share.pct is None
+        assert Scale(tuple([3] * whole)).words() == "too few to report"
+    else:
+        exact = Fraction(100 * part, whole)
+        assert share.pct == int(exact + Fraction(1, 2))
+        assert share.words() == f"{part} of {whole} ({share.pct}%)"
