@@ -140,6 +140,8 @@ async def test_cop_report_sends_the_page_and_its_picture(make_app, platform, per
     assert page.message.attachment.mime == "text/html"
     assert "<h1>wound-care</h1>" in page.message.attachment.content
     png = picture.message.attachment
+    # A PNG at all shows it was drawn off the event loop: Playwright's blocking API refuses
+    # to run on a thread with a running loop (the message would carry the page instead).
     assert png.mime == "image/png" and png.filename.endswith(".png")
     image = Image.open(io.BytesIO(png.data))
     assert image.format == "PNG" and image.width == 800 and image.height > 1200
