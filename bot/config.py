@@ -236,6 +236,19 @@ class PulseSettings(_Strict):
     goals_every: int = Field(2, ge=0, le=52)
     impact_every: int = Field(4, ge=0, le=52)
     open_for: Duration = "7 days"
+    #: The impact questions in the community's own words (any of knowledge, skills,
+    #: confidence, motivation, practice; the others keep copbot's words).
+    ask: dict[Literal["knowledge", "skills", "confidence", "motivation", "practice"], str] = Field(
+        default_factory=dict
+    )
+
+    @field_validator("ask")
+    @classmethod
+    def _short_questions(cls, asked: dict[str, str]) -> dict[str, str]:
+        for name, text in asked.items():
+            if not 1 <= len(text.strip()) <= 150:
+                raise ValueError(f"the {name} question must be 1 to 150 characters")
+        return {name: text.strip() for name, text in asked.items()}
 
 
 class NewsletterSettings(_Strict):

@@ -10,11 +10,13 @@ import json
 from datetime import timedelta
 from fractions import Fraction
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from adapters.discord.render import modal
+from bot.config import ConfigError
 from bot.domain.pulses import MIN_ANSWERS, Scale, Share
 from bot.storage.tables import Activity
 from bot.storage.tables_value import IMPACT_QUESTIONS, Goal, PulseAnswer
@@ -379,3 +381,20 @@ def test_shares_are_rounded_half_up_and_small_groups_never_show_a_figure(part, w
         exact = Fraction(100 * part, whole)
         assert share.pct == int(exact + Fraction(1, 2))
         assert share.words() == f"{part} of {whole} ({share.pct}%)"
+
+
+async def test_the_impact_questions_can_be_asked_in_the_communitys_words(
+    make_app, platform, person
+):
+    asked = {"practice": "Have you done something differently at work because of us?"}
+    app = make_app(make_settings(community(pulses={"ask": asked})))
+    cora = person(app, "Cora")
+    cora.cop("pulse impact")
+    await app.dispatcher.drain()
+    pid = platform.titled("What has taking part")[0].message.buttons[0].value
+    labels = [f.label for f in cora.press("pulse.start", pid).form.fields]
+    assert labels[0] == "Has taking part improved your knowledge?"
+    assert labels[-1] == "Have you done something differently at work because of us?"
+    for bad in ({"practice": ""}, {"morale": "Happier?"}, {"skills": "x" * 151}):
+        with pytest.raises(ConfigError, match=r"pulses\.ask"):
+            make_settings(community(pulses={"ask": bad}))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from bot.domain.pulses import IMPACT_ASKED, SCALE
 from bot.errors import UserError
 from bot.features.pulse_results import COMMENT, asked_goals
@@ -12,7 +14,8 @@ from bot.storage.tables_value import IMPACT_QUESTIONS, Pulse
 FORM_FIELDS = 5
 
 
-def pulse_form(pulse: Pulse) -> Form:
+def pulse_form(pulse: Pulse, asked: Mapping[str, str]) -> Form:
+    """The questions of `pulse`; an impact pulse's in the community's words (`asked`)."""
     if pulse.kind == "goals":
         fields = [
             FormField(
@@ -27,7 +30,7 @@ def pulse_form(pulse: Pulse) -> Form:
     else:
         yes_no = (Choice(value="yes", label="Yes"), Choice(value="no", label="No"))
         fields = [
-            FormField(name=q, label=IMPACT_ASKED[q], kind="choice", choices=yes_no)
+            FormField(name=q, label=asked.get(q, IMPACT_ASKED[q]), kind="choice", choices=yes_no)
             for q in IMPACT_QUESTIONS
         ]
         title = "What changed for you (anonymous)"

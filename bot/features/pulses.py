@@ -176,7 +176,7 @@ def open_pulse(cmd: OpenPulse, ctx: Context) -> Response:
 
 def start(cmd: StartPulse, ctx: Context) -> Response:
     ctx.require_member()
-    return Response(form=pulse_form(_pulse(ctx, cmd.pulse_id)))
+    return Response(form=pulse_form(_pulse(ctx, cmd.pulse_id), ctx.settings.pulses.ask))
 
 
 def start_comment(cmd: StartPulseComment, ctx: Context) -> Response:
