@@ -101,7 +101,17 @@ async def test_json_round_trip_matches_the_digest(make_app, person, engine):
     # CSV: a zip of one parseable file per section.
     archive = zipfile.ZipFile(io.BytesIO(to_csv_zip(data)))
     assert sorted(archive.namelist()) == sorted(
-        f"{s}.csv" for s in ("summary", "weeks", "members", "stories", "pledges", "polls", "pulses")
+        f"{s}.csv"
+        for s in (
+            "summary",
+            "weeks",
+            "members",
+            "stories",
+            "pledges",
+            "polls",
+            "pulses",
+            "meetings",
+        )
     )
     weeks = list(csv.DictReader(io.StringIO(archive.read("weeks.csv").decode())))
     assert weeks == [

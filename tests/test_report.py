@@ -20,6 +20,8 @@ from bot import anonymity, cli
 from bot.domain.report_html import report_html
 from bot.features.export import build_export, find_community
 from bot.features.report import build_report
+from bot.storage.tables import Meeting
+from bot.storage.tables_meetings import Rsvp
 from bot.storage.tables_value import IMPACT_QUESTIONS, Pulse, PulseAnswer
 from tests.browser_helpers import need_chromium
 from tests.test_digest import END, SECRET, WEEK, at, build_history
@@ -105,6 +107,41 @@ async def test_figures_equal_the_export_and_no_one_is_named_but_consenting_telle
     assert "<script" not in page.lower() and "http" not in page.replace(
         'xmlns="http://www.w3.org/2000/svg"', ""
     )
+
+
+async def test_attendance_intentions_are_charted_as_the_export_counts_them(
+    make_app, person, engine
+):
+    _app, _clock, _people, ids = await build_history(make_app, person, engine)
+    with Session(engine) as session:
+        meeting = Meeting(community_id=1, starts_at=at(12, 24, 14), topic="Handovers")
+        session.add(meeting)
+        session.flush()
+        for who, answer in (("Ana", "going"), ("Ben", "going"), ("Dee", "maybe"), ("Eve", "no")):
+            session.add(
+                Rsvp(
+                    community_id=1,
+                    meeting_id=meeting.id,
+                    member_id=ids[who],
+                    answer=answer,
+                    answered_at=at(12, 22),
+                )
+            )
+        session.commit()
+    page, data = _report(engine)
+    assert data["meetings"] == [
+        {
+            "starts_at": "2026-12-24T14:00:00+00:00",
+            "topic": "Handovers",
+            "going": 2,
+            "maybe": 1,
+            "not_coming": 1,
+        }
+    ]
+    [chart] = [c for c in re.findall(r"<svg .*?</svg>", page, flags=re.S) if "coming" in c]
+    assert "<title>24 Dec: 2</title>" in chart and 'class="y-axis"' in chart
+    for name in NOT_QUOTED:
+        assert not re.search(rf"\b{name}\b", unescape(re.sub(r"<[^>]+>", " ", page))), name
 
 
 async def test_charts_are_images_with_labelled_axes_and_the_page_is_deterministic(

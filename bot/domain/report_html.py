@@ -154,6 +154,15 @@ def report_html(data: Mapping[str, Any], quotes: Sequence[Quote], *, first: str,
         x_axis="week beginning",
         y_axis="members",
     )
+    coming = ""
+    if data["meetings"]:
+        coming = column_chart(
+            "Said they were coming, meeting by meeting",
+            [datetime.fromisoformat(m["starts_at"]).strftime("%-d %b") for m in data["meetings"]],
+            [m["going"] for m in data["meetings"]],
+            x_axis="meeting",
+            y_axis="members going",
+        )
     kinds = _by_kind(data["members"], s["anonymous_contributions"])
     kind_chart = bar_chart(
         "Contributions by kind",
@@ -208,7 +217,7 @@ def report_html(data: Mapping[str, Any], quotes: Sequence[Quote], *, first: str,
         f'<h1>{name}</h1><p class="small">A report for sponsors, {escape(first)} to '
         f"{escape(last)}.</p>"
         f'<p class="lead">{escape(summary_words(data))}</p>'
-        f"<h2>Taking part</h2>{week_chart}{named_chart}{kind_chart}"
+        f"<h2>Taking part</h2>{week_chart}{named_chart}{kind_chart}{coming}"
         f"<h2>Goals and impact</h2>{pulses}"
         f"<h2>Value created</h2>{story_chart}{quoted}"
         f"<h2>The figures</h2><table>{rows}</table>"

@@ -35,6 +35,7 @@ from bot.features.base import Feature, Verb, usage_error
 from bot.features.digest import build_digest
 from bot.features.library import resources_between
 from bot.features.pulse_results import PULSE_COLUMNS, pulses_between
+from bot.features.rsvp import attendance_between
 from bot.messages import Attachment, OutMessage, Response, Section, say
 from bot.storage.tables import Activity, Community
 from bot.storage.tables_stories import Story
@@ -42,7 +43,7 @@ from bot.storage.tables_stories import Story
 DEFAULT_WEEKS = 12
 #: Progress callback: (weeks done, weeks in all).
 Progress = Callable[[int, int], None]
-SECTIONS = ("summary", "weeks", "members", "stories", "pledges", "polls", "pulses")
+SECTIONS = ("summary", "weeks", "members", "stories", "pledges", "polls", "pulses", "meetings")
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ def build_export(
         "pulses": [
             row for result in pulses_between(session, cid, start, end) for row in result.figures()
         ],
+        "meetings": attendance_between(session, cid, start, end),
         "resources": [
             {"shared_at": r.shared_at.isoformat(), "text": r.text, "link": r.link, "tags": r.tags}
             for r in resources_between(session, cid, start, end)
@@ -297,6 +299,7 @@ def _rows(section: str, data: dict[str, Any]) -> tuple[list[str], list[list[Any]
             "stories": ["told_at", "cycle", "what", "difference", "member"],
             "pledges": ["text", "status", "made_at", "due_at"],
             "pulses": list(PULSE_COLUMNS),
+            "meetings": ["starts_at", "topic", "going", "maybe", "not_coming"],
             "polls": [
                 "question",
                 "method",

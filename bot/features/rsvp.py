@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -147,6 +148,34 @@ def answers(session: Session, kind: str, ids: Iterable[int]) -> dict[int, Counte
     for gathering_id, answer in rows:
         counts[gathering_id][answer] += 1
     return counts
+
+
+def attendance_between(
+    session: Session, cid: int, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """Meetings that started in the window, with how many said they were coming (counts)."""
+    meetings = session.exec(
+        select(Meeting)
+        .where(
+            Meeting.community_id == cid,
+            col(Meeting.cancelled).is_(False),
+            col(Meeting.starts_at) >= start,
+            col(Meeting.starts_at) < end,
+        )
+        .order_by(col(Meeting.starts_at))
+    ).all()
+    counts = answers(session, "meeting", [m.id for m in meetings if m.id is not None])
+    return [
+        {
+            "starts_at": m.starts_at.isoformat(),
+            "topic": m.topic,
+            "going": counts[m.id]["going"],
+            "maybe": counts[m.id]["maybe"],
+            "not_coming": counts[m.id]["no"],
+        }
+        for m in meetings
+        if m.id is not None
+    ]
 
 
 def going_names(session: Session, kind: str, gathering_id: int) -> list[str]:
