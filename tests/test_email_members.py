@@ -250,3 +250,27 @@ async def test_invitees_count_as_members_only_once_they_confirm(app, person, clo
     assert "Ana" not in digest and "Bo" not in digest
     press(app, invited_id(app, "ana@example.org"), "email.confirm")
     assert "of 3 members took part" in kit.says("digest this-week")
+
+
+async def test_the_catch_up_counts_members_as_the_summary_did_leaving_invitees_out(
+    make_app, mail, platform, person
+):
+    """An invitation not yet confirmed is not a member: the summary posted at the close held
+    the anonymous reply back (two people could have written it), and the catch-up rebuilt
+    later holds it back too, however many invitations are waiting."""
+    only_three = community(welcome={"enabled": True}, conveners=["cora"], keepers=[])
+    app = make_app(make_settings(only_three, **EMAILING))
+    app.dispatcher._platforms["email"] = mail
+    cora, ana, ben = (person(app, n) for n in ("Cora", "Ana", "Ben"))
+    for n in range(4):
+        cora.cop(f"invite someone{n}@example.org")
+    cora.cop("checkin open")
+    ana.cop("reply challenge Discharge letters arrive late")
+    ben.cop("reply challenge anonymously My manager ignores escalation")
+    cora.cop("checkin close")
+    await app.dispatcher.drain()
+    [posted] = [d for d in platform.posts() if d.key.endswith(":summary")]
+    assert "My manager ignores escalation" not in posted.text
+    later = person(app, "Jo").says("catchup")
+    assert "Discharge letters arrive late" in later
+    assert "My manager ignores escalation" not in later, "the catch-up uncovered it"

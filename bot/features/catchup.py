@@ -11,20 +11,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 
 from bot import commands as c
 from bot.config import CommunitySettings
 from bot.context import Context
-from bot.domain import checkins as checkin_rules
 from bot.domain.checkins import local_time
 from bot.domain.text import plural_of, short
 from bot.features.base import Feature, Verb, usage_error
+from bot.features.checkin_summary import posted_summary, summary_of
 from bot.features.meetings import next_meeting
 from bot.features.polls import poll_status
 from bot.features.wins import describe_wins, wins_between
 from bot.messages import Button, OutMessage, Response, Section
-from bot.storage.tables import CheckIn, CheckInReply, Member
+from bot.storage.tables import CheckIn, Member
 
 #: Wins from this far back are "recent".
 RECENT_WINS = timedelta(days=28)
@@ -52,29 +52,16 @@ def summary_closed_at(ctx: Context) -> datetime | None:
 
 
 def _last_summary(ctx: Context) -> OutMessage | None:
-    """The last closed check-in's summary, rebuilt as it was posted: counted against the
-    members there at its close, so a later, bigger group never uncovers what was held back."""
-    session = ctx.uow.session
+    """The last closed check-in's summary as it was posted (or, no longer kept, rebuilt the
+    same way): never a later count that would uncover what it held back."""
     checkin = _last_closed(ctx)
     if checkin is None or checkin.closed_at is None:
         return None
-    replies = session.exec(
-        select(CheckInReply)
-        .where(CheckInReply.checkin_id == checkin.id)
-        .order_by(col(CheckInReply.id))
-    ).all()
-    named = {r.member_id for r in replies if r.member_id is not None}
-    names = {
-        m.id: m.display_name
-        for m in session.exec(select(Member).where(col(Member.id).in_(named))).all()
-        if m.id is not None
-    }
-    there = session.exec(
-        select(func.count())
-        .select_from(Member)
-        .where(Member.community_id == ctx.community_id, col(Member.joined_at) <= checkin.closed_at)
-    ).one()
-    return checkin_rules.summary(checkin, replies, names, there, ctx.settings.words)
+    posted = posted_summary(ctx.uow.session, checkin)
+    if posted is not None:
+        return posted
+    message, _ = summary_of(ctx.uow.session, checkin, ctx.community_id, ctx.settings.words)
+    return message
 
 
 def catch_up_sections(

@@ -12,9 +12,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 
-from bot import anonymity, contact
+from bot import anonymity
 from bot import commands as c
 from bot.config import CheckinSettings, CommunitySettings
 from bot.context import Context
@@ -23,6 +23,7 @@ from bot.domain import when
 from bot.domain.text import clean_text, plural_of, short
 from bot.errors import FieldError, UserError
 from bot.features.base import Feature, Verb, split_id, usage_error
+from bot.features.checkin_summary import summary_key, summary_of
 from bot.features.guard import guard_text
 from bot.features.wins import offer_success_wins
 from bot.messages import Choice, Form, FormField, Response, Section, say
@@ -128,24 +129,9 @@ def _close(checkin: CheckIn, ctx: Context) -> None:
     session = ctx.uow.session
     checkin.closed_at = ctx.clock.now()
     session.add(checkin)
-    replies = session.exec(
-        select(CheckInReply)
-        .where(CheckInReply.checkin_id == checkin.id)
-        .order_by(col(CheckInReply.id))
-    ).all()
-    named_ids = {r.member_id for r in replies if r.member_id is not None}
-    names = {
-        m.id: m.display_name
-        for m in session.exec(select(Member).where(col(Member.id).in_(named_ids))).all()
-        if m.id is not None
-    }
-    member_count = session.exec(
-        select(func.count())
-        .select_from(Member)
-        .where(Member.community_id == ctx.community_id, contact.counted())
-    ).one()
-    message = rules.summary(checkin, replies, names, member_count, ctx.settings.words)
-    ctx.post(f"checkin:{checkin.id}:summary", message)
+    session.flush()
+    message, replies = summary_of(session, checkin, ctx.community_id, ctx.settings.words)
+    ctx.post(summary_key(checkin.id), message)
     offer_success_wins(ctx, replies)
     # Anonymous replies are counted only now, all on the day of the close, and then nothing
     # that let their authors edit them survives (bot.anonymity).
