@@ -4,17 +4,19 @@ hands back what it had not sent, a send cut short is checked before it goes agai
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 import pytest
 from sqlmodel import Session, select
 
 from bot import outbox_rows
-from bot.messages import OutMessage
+from bot.messages import OutMessage, say
 from bot.outbox import Dispatcher
 from bot.storage.tables import JobClaim, OutboxMessage
+from bot.storage.uow import UnitOfWork
 from tests.conftest import make_settings
-from tests.fakes import FakePlatform
+from tests.fakes import FakePlatform, RateLimited
 from tests.test_outbox import enqueue
 
 
@@ -84,15 +86,19 @@ async def test_a_stop_hands_back_unsent_messages_and_the_restart_sends_each_once
     assert sorted(keys) == sorted(f"dm:{n}" for n in range(30)), "lost or sent twice"
 
 
-async def test_a_send_still_going_after_the_grace_is_checked_before_it_goes_again(app, clock):
+async def test_a_send_still_going_after_the_grace_is_checked_before_it_goes_again(
+    app, clock, caplog
+):
     enqueue(app, "dm:slow", user="ana")
     enqueue(app, "dm:next", user="ana")
     gate = Gate()
     first = Dispatcher(app.engine, clock, {"console": gate})
     running = asyncio.create_task(first.run_forever(poll_seconds=0.05))
     await until(lambda: gate.started == 1)
-    await first.stop(running, grace=0.1)  # the gate never opens: the send is cut short
+    with caplog.at_level("WARNING", logger="bot.outbox"):
+        await first.stop(running, grace=0.1)  # the gate never opens: the send is cut short
     assert running.done()
+    assert "stopped with 1 send(s) under way" in caplog.text
 
     arrived = Remembers({"dm:slow"})  # it had reached the platform after all
     await Dispatcher(app.engine, clock, {"console": arrived}).drain()
@@ -208,3 +214,97 @@ async def test_delivered_private_payloads_are_pruned_and_never_sent_again(app, c
     assert enqueue(app, "mydata:ana", user="ana") is False
     await app.dispatcher.drain()
     assert [d.key for d in platform.sent].count("mydata:ana") == 1
+
+
+async def test_a_platform_wide_429_holds_every_target_on_it_and_nothing_else(app, clock):
+    """Discord says 'wait 20 s' for all of it: no message to anyone on it goes before then;
+    messages on another platform go on; after the wait all go, each once, in order."""
+    first, other = FakePlatform(), FakePlatform(name="email")
+    calls: list[str] = []
+
+    def once_limited(kind: str, target: str):
+        calls.append(target)
+        return RateLimited(20) if len(calls) == 1 else None  # scope None: all of it
+
+    first.fail_when = once_limited
+    for key in ("ana:1", "ana:2", "ben:1"):
+        enqueue(app, key, user=key.split(":")[0])
+    with UnitOfWork(app.engine) as uow:
+        uow.enqueue("mail:1", say("hi"), platform="email", created_at=clock.now(), user_id="dee")
+        uow.commit()
+    dispatcher = Dispatcher(app.engine, clock, {"console": first, "email": other})
+    await dispatcher.drain()
+    assert first.sent == [], "sent to the platform while it asked to wait"
+    assert [d.key for d in other.sent] == ["mail:1"], "another platform was held too"
+    assert dispatcher._pause(5.0) == pytest.approx(5.0)  # the poll: the hold ends later
+    clock.advance(timedelta(seconds=19))
+    assert dispatcher._pause(5.0) == pytest.approx(1.0)  # wakes when the hold ends
+    await dispatcher.drain()
+    assert first.sent == []
+    clock.advance(timedelta(seconds=1))
+    await dispatcher.drain()
+    assert [d.key for d in first.sent if d.target == "ana"] == ["ana:1", "ana:2"]
+    assert sorted(d.key for d in first.sent) == ["ana:1", "ana:2", "ben:1"]
+
+
+async def test_a_stop_starts_no_new_send(app, clock):
+    """The sends under way finish; nothing else claimed is started after the stop."""
+    for number in range(12):
+        enqueue(app, f"dm:{number}", user=f"member-{number}")
+    gate = Gate()
+    first = Dispatcher(app.engine, clock, {"console": gate}, concurrency=3)
+    running = asyncio.create_task(first.run_forever(poll_seconds=0.05))
+    await until(lambda: gate.started == 3)
+    stopping = asyncio.create_task(first.stop(running, grace=5))
+    await asyncio.sleep(0.05)
+    gate.open.set()
+    await stopping
+    assert gate.started == 3 and len(gate.sent) == 3
+    assert sorted(statuses(app.engine).values()) == ["pending"] * 9 + ["sent"] * 3
+
+
+async def test_a_process_that_dies_after_renewing_its_claims_still_lets_them_go(
+    app, clock, monkeypatch
+):
+    """The heartbeat renews the lease for one lease more, not for ever."""
+    enqueue(app, "dm:slow", user="ana")
+    gate = Gate()
+    lease = timedelta(seconds=0.3)
+    dying = Dispatcher(app.engine, clock, {"console": gate}, lease=lease)
+
+    async def no_goodbye() -> None:  # kill -9: nothing is handed back
+        return None
+
+    monkeypatch.setattr(dying, "_hand_back", no_goodbye)
+    running = asyncio.create_task(dying.run_forever(poll_seconds=0.05))
+    await until(lambda: gate.started == 1)
+    clock.advance(lease / 2)
+    await asyncio.sleep(0.3)  # renewed meanwhile
+    running.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await running
+    survivor = Remembers(set())
+    await Dispatcher(app.engine, clock, {"console": survivor}, lease=lease).drain()
+    assert survivor.sent == [], "taken while the renewed lease still ran"
+    clock.advance(lease)
+    await Dispatcher(app.engine, clock, {"console": survivor}, lease=lease).drain()
+    assert [d.key for d in survivor.sent] == ["dm:slow"], "a renewed claim never lapsed"
+
+
+async def test_pruning_keeps_what_is_still_to_send_and_counts_from_the_sending(app, clock):
+    enqueue(app, "dm:held", user="ana")  # never delivered: its words are still needed
+    enqueue(app, "dm:late", user="ben")
+    with Session(app.engine) as session:
+        late = session.exec(select(OutboxMessage).where(OutboxMessage.key == "dm:late")).one()
+        late.status, late.sent_at = "sent", clock.now() + timedelta(days=6)  # sent 6 days on
+        session.add(late)
+        session.commit()
+    clock.advance(timedelta(days=8))
+    changed = app.tidy()
+    with Session(app.engine) as session:
+        rows = {r.key: r for r in session.exec(select(OutboxMessage)).all()}
+    assert "body of dm:held" in rows["dm:held"].payload, "an unsent message lost its words"
+    assert "body of dm:late" in rows["dm:late"].payload, "counted from its queueing"
+    assert changed == 0
+    clock.advance(timedelta(days=6))
+    assert app.tidy() == 1
