@@ -26,6 +26,13 @@ from bot.storage.database import (
 )
 
 DEFAULT_CONFIG = "config.toml"
+#: What `copbot run` needs to serve each platform (said when it is missing).
+NEEDS = {
+    "slack": "SLACK_BOT_TOKEN in the environment",
+    "discord": "DISCORD_BOT_TOKEN in the environment",
+    "teams": "TEAMS_APP_ID and TEAMS_APP_PASSWORD in the environment",
+    "email": "an [email] section in the settings",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", default=argparse.SUPPRESS, help="settings file")
     run.add_argument(
         "--platform",
-        choices=("slack", "discord", "teams"),
+        choices=("slack", "discord", "teams", "email"),
         help="serve only the communities on this platform (default: every platform)",
     )
     run.add_argument(
@@ -323,7 +330,7 @@ def _check(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _run(settings: Settings, args: argparse.Namespace) -> int:
-    tokens = settings.platforms_with_tokens() | {"email"}  # email's secrets are optional
+    ready = settings.platforms_ready()
     needing = sorted({c.platform for c in settings.communities} - {"console"})
     if getattr(args, "platform", None):
         if args.platform not in needing:
@@ -332,17 +339,12 @@ def _run(settings: Settings, args: argparse.Namespace) -> int:
         needing = [args.platform]
     if needing and settings.email is not None and "email" not in needing:
         needing.append("email")  # members of chat communities reached by email
-    missing = [p for p in needing if p not in tokens]
+    missing = [p for p in needing if p not in ready]
     if missing:
-        variables = {
-            "slack": "SLACK_BOT_TOKEN",
-            "discord": "DISCORD_BOT_TOKEN",
-            "teams": "TEAMS_APP_ID and TEAMS_APP_PASSWORD",
-        }
         print(
             f"copbot: communities on {', '.join(missing)} need "
-            + " and ".join(variables[p] for p in missing)
-            + " in the environment.",
+            + " and ".join(NEEDS.get(p, f"the {p} set-up") for p in missing)
+            + ".",
             file=sys.stderr,
         )
         return 2

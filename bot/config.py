@@ -487,6 +487,11 @@ class Settings(_Strict):
             found.add("teams")
         return found
 
+    def platforms_ready(self) -> set[str]:
+        """Platforms `copbot run` can serve: those with credentials, and email when the
+        settings have an `[email]` section (its SMTP login is optional)."""
+        return self.platforms_with_tokens() | ({"email"} if self.email is not None else set())
+
 
 ENVIRONMENT = {
     "COPBOT_DATABASE_URL": "database_url",

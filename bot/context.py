@@ -13,7 +13,7 @@ from bot.config import CommunitySettings
 from bot.domain.members import deliver_at
 from bot.errors import UserError
 from bot.mentions import with_names
-from bot.messages import OutMessage
+from bot.messages import Attachment, OutMessage
 from bot.storage.tables import Activity, Community, Member
 from bot.storage.tables_contact import ChannelPost, ContactRoute
 from bot.storage.uow import UnitOfWork
@@ -93,14 +93,17 @@ class Context:
         expires_at: datetime | None = None,
         gather: bool = True,
         tell: bool = False,
+        attachment: Attachment | None = None,
     ) -> bool:
         """Post `message` in the community's channel, once per `key` (False if already queued).
         Members who read the channel by email get it in their next daily or weekly email
         (`gather`), or at once as a private email (`tell`: a check-in or poll opening); an
-        email-only community has no channel, only those emails."""
+        email-only community has no channel, only those emails. `attachment` goes with the
+        private emails only (a calendar file), not to the channel."""
         now = self.clock.now()
         if tell:
-            told = self._tell(key, message, expires_at)
+            private = message.model_copy(update={"attachment": attachment or message.attachment})
+            told = self._tell(key, private, expires_at)
             gather = False
         if self.community.platform == contact.EMAIL:
             return self._gather(key, message, now) if gather else told if tell else False

@@ -24,6 +24,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.config_email import EmailSettings
 from bot.contact import Recipient
+from bot.email_words import for_email
 from bot.links import Links
 from bot.messages import Button, OutMessage
 
@@ -126,20 +127,23 @@ def compose(
     now: datetime,
 ) -> EmailMessage:
     """The email to one member."""
+    message = for_email(message)
     epoch = recipient.link_epoch
     buttons = button_links(message, links, recipient.member_id, epoch)
     unsubscribe = links.url(recipient.member_id, "unsubscribe", epoch=epoch)
     settings_url = links.url(recipient.member_id, "settings", epoch=epoch)
+    home_url = links.url(recipient.member_id, "home", epoch=epoch)
     email = _headers(message, key, recipient.community, settings=settings, secret=secret, now=now)
     email["To"] = Address(one_line(recipient.name, 80), addr_spec=recipient.address)
     email["List-Unsubscribe"] = f"<{unsubscribe}>"
     email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     footer = (
+        (f"Your page for {one_line(recipient.community, 80)}", home_url),
         ("Your settings (how often, quiet hours, your data)", settings_url),
         ("Unsubscribe: no more email from copbot", unsubscribe),
     )
-    if not recipient.confirmed:  # the invitation: no settings yet, only "ignore it" or leave
-        footer = footer[1:]
+    if not recipient.confirmed:  # the invitation: no page yet, only "ignore it" or leave
+        footer = footer[2:]
     _body(email, message, recipient.community, buttons, footer)
     return email
 
@@ -157,7 +161,7 @@ def compose_for_list(
     """The newsletter to a mailing list: no personal links (the list manages its members)."""
     email = _headers(message, key, community, settings=settings, secret=secret, now=now)
     email["To"] = Address(f"{community} list", addr_spec=address)
-    plain = message.model_copy(update={"buttons": ()})
+    plain = for_email(message).model_copy(update={"buttons": ()})
     _body(email, plain, community, [], ())
     return email
 

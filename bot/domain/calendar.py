@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from icalendar import Calendar, Event
+
 PRODUCT = "-//copbot//community of practice//EN"
 
 
@@ -27,63 +29,36 @@ class CalendarEntry:
     cancelled: bool = False
 
 
-def _utc(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        raise ValueError("calendar times must be timezone-aware")
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def escape_text(value: str) -> str:
-    """A TEXT value (RFC 5545 §3.3.11): backslash, semicolon, comma and newlines escaped."""
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return value.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
-
-
-def fold(line: str) -> str:
-    """A content line folded at 75 octets (§3.1), never splitting a UTF-8 character."""
-    out: list[str] = []
-    current = b""
-    limit = 75
-    for char in line:
-        encoded = char.encode()
-        if len(current) + len(encoded) > limit:
-            out.append(current.decode())
-            current = b""
-            limit = 74  # continuation lines start with one space
-        current += encoded
-    out.append(current.decode())
-    return "\r\n ".join(out)
-
-
 def _uri(link: str) -> str:
     """A link as a URI value: no control characters can break the line."""
     return "".join(char for char in link if char.isprintable() and char not in " \t")
 
 
 def ics(entry: CalendarEntry, *, stamp: datetime, domain: str = "copbot") -> str:
-    """The `.ics` text for `entry` (CRLF line ends, folded lines)."""
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODUCT}",
-        "CALSCALE:GREGORIAN",
-        f"METHOD:{'CANCEL' if entry.cancelled else 'PUBLISH'}",
-        "BEGIN:VEVENT",
-        f"UID:{entry.uid}@{domain}",
-        f"SEQUENCE:{entry.sequence}",
-        f"DTSTAMP:{_utc(stamp)}",
-        f"DTSTART:{_utc(entry.starts_at)}",
-        f"DTEND:{_utc(entry.starts_at + entry.length)}",
-        f"SUMMARY:{escape_text(entry.title)}",
-        f"STATUS:{'CANCELLED' if entry.cancelled else 'CONFIRMED'}",
-    ]
+    """The `.ics` text for `entry`, written by the icalendar package (CRLF line ends, lines
+    folded at 75 octets, TEXT values escaped: nothing typed can add a property)."""
+    if entry.starts_at.tzinfo is None or stamp.tzinfo is None:
+        raise ValueError("calendar times must be timezone-aware")
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "CANCEL" if entry.cancelled else "PUBLISH")
+    event = Event()
+    event.add("uid", f"{entry.uid}@{domain}")
+    event.add("sequence", entry.sequence)
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("dtstart", entry.starts_at.astimezone(UTC))
+    event.add("dtend", (entry.starts_at + entry.length).astimezone(UTC))
+    event.add("summary", entry.title)
+    event.add("status", "CANCELLED" if entry.cancelled else "CONFIRMED")
     description = entry.description
     if entry.link:
         link = _uri(entry.link)
-        lines.append(f"URL:{link}")
-        lines.append(f"LOCATION:{escape_text(link)}")
+        event.add("url", link)
+        event.add("location", link)
         description = f"{description}\n\nJoin: {link}" if description else f"Join: {link}"
     if description:
-        lines.append(f"DESCRIPTION:{escape_text(description)}")
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return "".join(fold(line) + "\r\n" for line in lines)
+        event.add("description", description)
+    calendar.add_component(event)
+    return calendar.to_ical().decode()

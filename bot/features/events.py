@@ -21,7 +21,14 @@ from bot.domain.checkins import local_time
 from bot.domain.text import clean_text, read_number, web_link
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
-from bot.features.rsvp import CalendarFile, ShowComing, answers, buttons, counts_text
+from bot.features.rsvp import (
+    CalendarFile,
+    ShowComing,
+    answers,
+    buttons,
+    calendar_attachment,
+    counts_text,
+)
 from bot.messages import OutMessage, Response, Section, say
 from bot.scheduling import JobSpec, at
 from bot.storage.tables import Community
@@ -110,6 +117,8 @@ def _post(ctx: Context, key: str, title: str, event: Event, *extra: str) -> None
         key,
         OutMessage(title=title, sections=tuple(sections), buttons=buttons(f"e{event.id}")),
         expires_at=event.starts_at,
+        tell=True,  # members reached by email get it at once, with the calendar file
+        attachment=calendar_attachment(ctx, "event", event.id),
     )
 
 

@@ -23,7 +23,15 @@ from bot.errors import UserError
 from bot.features import find_time
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.pulse_results import latest_sections
-from bot.features.rsvp import CalendarFile, ShowComing, answers, buttons, carry_answers, counts_text
+from bot.features.rsvp import (
+    CalendarFile,
+    ShowComing,
+    answers,
+    buttons,
+    calendar_attachment,
+    carry_answers,
+    counts_text,
+)
 from bot.messages import OutMessage, Response, Section, say
 from bot.scheduling import JobSpec, at
 from bot.storage.tables import CheckIn, CheckInReply, Community, Meeting
@@ -176,11 +184,14 @@ def _announce(
         sections.append(Section(heading="Joining link", text=ctx.settings.meetings.link))
     sections.append(Section(text=f"Times are {ctx.community.timezone} time."))
     offered = buttons(f"m{meeting.id}")
+    assert meeting.id is not None
     ctx.post(
         key,
         OutMessage(
             title=title, sections=tuple(sections), buttons=offered[-1:] if cancelled else offered
         ),
+        tell=True,  # members reached by email get it at once, with the calendar file
+        attachment=calendar_attachment(ctx, "meeting", meeting.id),
     )
 
 
@@ -330,6 +341,8 @@ def remind_meeting(cmd: RemindMeeting, ctx: Context) -> Response:
         f"meeting:{meeting.id}:remind:{meeting.starts_at.isoformat()}",
         message,
         expires_at=meeting.starts_at,
+        tell=True,  # members reached by email get it at once, with the calendar file
+        attachment=calendar_attachment(ctx, "meeting", cmd.meeting_id),
     )
     return Response()
 

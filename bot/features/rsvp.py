@@ -318,12 +318,21 @@ def show_coming(cmd: ShowComing, ctx: Context) -> Response:
     return Response(message=message.model_copy(update={"buttons": buttons(g.ref)}))
 
 
+def calendar_attachment(ctx: Context, kind: str, gathering_id: int) -> Attachment:
+    """The `.ics` file of one gathering as it is now (cancelled: the file that removes it)."""
+    g = gathering(ctx, kind, gathering_id)
+    day = g.starts_at.astimezone(ctx.settings.zone).date().isoformat()
+    noun = _noun(ctx, kind)
+    return Attachment(
+        filename=f"{noun.replace(' ', '-')}-{day}.ics",
+        content=ics(calendar_entry(g, ctx.settings), stamp=ctx.clock.now()),
+        mime="text/calendar",
+    )
+
+
 def calendar_file(cmd: CalendarFile, ctx: Context) -> Response:
     ctx.require_member()
     g = gathering(ctx, cmd.kind, cmd.gathering_id)
-    entry = calendar_entry(g, ctx.settings)
-    day = g.starts_at.astimezone(ctx.settings.zone).date().isoformat()
-    text = ics(entry, stamp=ctx.clock.now())
     noun = _noun(ctx, cmd.kind)
     what = (
         f"This removes the cancelled {noun} from your calendar."
@@ -334,11 +343,7 @@ def calendar_file(cmd: CalendarFile, ctx: Context) -> Response:
         message=OutMessage(
             title=f"The {noun} on {local_time(g.starts_at, ctx.require_member().timezone)}",
             sections=(Section(text=what),),
-            attachment=Attachment(
-                filename=f"{noun.replace(' ', '-')}-{day}.ics",
-                content=text,
-                mime="text/calendar",
-            ),
+            attachment=calendar_attachment(ctx, cmd.kind, cmd.gathering_id),
         )
     )
 
