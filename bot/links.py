@@ -38,6 +38,9 @@ ACTIONS: tuple[str, ...] = (
     "mydata",
     "forget",
     "pulse",
+    "rsvp",
+    "findtime",
+    "trios",
 )
 REASONS = ("malformed", "forged", "expired", "revoked")
 DEFAULT_TTL = timedelta(days=14)

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from bot.bootstrap import App
 from bot.storage.tables import CheckInReply
 from bot.storage.tables_contact import ContactRoute
+from bot.storage.tables_meetings import Rsvp
 from bot.storage.tables_polls import Ballot
 from bot.storage.tables_wins import Pledge
 from tests.browser_helpers import (
@@ -272,6 +273,27 @@ async def test_keyboard_alone_answers_a_pledge_follow_up(place: Community, phone
     with Session(place.app.engine) as session:
         (pledge,) = session.exec(select(Pledge)).all()
     assert pledge.status == "done", await phone.inner_text("main")
+
+
+async def test_keyboard_alone_answers_are_you_coming_and_changes_it(
+    place: Community, phone: Page
+) -> None:
+    place.cora.cop("meeting next 2026-12-10 14:00 Caseload capacity")
+    url = place.link("rsvp", 1)  # the meeting email's "Going / Maybe / Can't make it"
+    await phone.goto(url)
+    assert await _problems(phone) == []
+    assert await fits_a_phone(phone)
+    await tab_to(phone, button(phone, "Going"))
+    async with phone.expect_navigation():
+        await phone.keyboard.press("Enter")
+    assert "1 going" in await phone.inner_text("main")
+    await tab_to(phone, button(phone, "Maybe"))  # the answer page offers a change at once
+    async with phone.expect_navigation():
+        await phone.keyboard.press("Enter")
+    assert await _problems(phone) == []
+    with Session(place.app.engine) as session:
+        (answer,) = session.exec(select(Rsvp)).all()
+    assert (answer.meeting_id, answer.member_id, answer.answer) == (1, place.ana, "maybe")
 
 
 def test_without_chromium_the_browser_tests_skip_locally_and_fail_under_ci(

@@ -46,9 +46,14 @@ PAGES: dict[str, str] = {
     "me.": "settings",
     "mydata.forget": "forget",
     "mydata.": "mydata",
+    "rsvp.": "rsvp",
+    "findtime.": "findtime",
+    "trios.": "trios",
 }
 #: Pages that are about one thing (the button's value starts with its id).
-TARGETED = {"checkin", "poll", "pledge", "win"}
+TARGETED = {"checkin", "poll", "pledge", "win", "rsvp", "findtime", "trios"}
+#: A meeting ('m12') or an event ('e3'): the rsvp page's target is +12 or -3.
+_GATHERING = re.compile(r"(?:c[0-9]+\|)?([me])([0-9]{1,18})")
 
 
 @dataclass(frozen=True)
@@ -85,22 +90,33 @@ def page_for(button: Button) -> tuple[str, int | None]:
         return "home", None
     if page not in TARGETED:
         return page, None
+    if page == "rsvp":
+        ref = _GATHERING.match(button.value)
+        if ref is None:
+            return "home", None
+        return page, int(ref.group(2)) * (1 if ref.group(1) == "m" else -1)
     found = _LEADING_NUMBER.match(button.value)
     return page, int(found.group(1)) if found else None
 
 
 def button_links(message: OutMessage, links: Links, member_id: int, epoch: int) -> list[LinkView]:
-    """Each button as a link to its page (one link per page: four pledge answers are one page)."""
-    seen: set[tuple[str, int | None]] = set()
-    views = []
+    """Each button as a link to its page: buttons that lead to the same page are one link
+    (four pledge answers are one page; Going / Maybe / Can't make it another). "Add to my
+    calendar" needs no link when the email carries the calendar file."""
+    pages: dict[tuple[str, int | None], list[Button]] = {}
     for button in message.buttons:
-        action, target = page_for(button)
-        if (action, target) in seen:
+        if button.action == "rsvp.calendar" and message.attachment is not None:
             continue
-        seen.add((action, target))
-        label = button.label if len(message.buttons) == 1 or action != "pledge" else "Answer"
+        pages.setdefault(page_for(button), []).append(button)
+    views = []
+    for (action, target), buttons in pages.items():
+        if action == "pledge" and len(buttons) > 1:
+            label = "Answer"
+        else:
+            label = " / ".join(b.label for b in buttons if b.action != "rsvp.calendar")
         url = links.url(member_id, action, target, epoch=epoch)
-        views.append(LinkView(label, url, button.style == "primary" or len(views) == 0))
+        primary = any(b.style == "primary" for b in buttons) or not views
+        views.append(LinkView(label or buttons[0].label, url, primary))
     return views
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from jinja2 import Environment
 from sqlmodel import Session
 
-from adapters.web import translate
+from adapters.web import answers, translate
 from adapters.web.render import (
     ButtonView,
     Hidden,
@@ -47,6 +47,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "forget": ("mydata.forget", "mydata.cancel"),
     "confirm": ("email.confirm",),
     "unsubscribe": ("email.unsubscribe",),
+    **answers.ALLOWED,
 }
 #: The page's own forms each link action has (see translate.py).
 OWN_FORMS: dict[str, tuple[str, ...]] = {
@@ -676,6 +677,9 @@ _SHOW: dict[str, Shower] = {
     "home": Pages._home,
     "confirm": Pages._confirm,
     "unsubscribe": Pages._unsubscribe,
+    "rsvp": answers.rsvp,
+    "findtime": answers.findtime,
+    "trios": answers.trios,
 }
 _OWN: dict[tuple[str, str], Callable[..., Answer]] = {
     ("checkin", "reply"): Pages._checkin_reply,

@@ -36,12 +36,19 @@ BUTTON_PAGES: dict[str, str] = {
     "mydata.forget": "forget",
     "pulse.start": "pulse",
     "pulse.comment": "pulse",
+    "rsvp.answer": "rsvp",
+    "rsvp.who": "rsvp",
+    "findtime.open": "findtime",
+    "findtime.answer": "findtime",
+    "trios.join": "trios",
+    "trios.leave": "trios",
+    "trios.met": "trios",
 }
 #: An unsubscribe link keeps working for a year (people unsubscribe from old emails); it is
 #: still revoked at once by unsubscribing or forget-me.
 UNSUBSCRIBE_TTL = timedelta(days=365)
 #: Link actions whose page is about one thing (the button's value names it).
-TARGETED = frozenset({"checkin", "poll", "win", "pledge", "pulse"})
+TARGETED = frozenset({"checkin", "poll", "win", "pledge", "pulse", "findtime"})
 _PIN = re.compile(r"c[0-9]+\|")  # a private message's button names its community first
 
 
@@ -61,6 +68,13 @@ def button_url(links: Links, member_id: int, epoch: int, button: Button) -> str 
     if action is None:
         return None
     target = None
+    if action == "rsvp":
+        return _rsvp_url(links, member_id, epoch, button.value)
+    if action == "trios" and button.action == "trios.met":
+        head = button.value.partition(":")[0]
+        if not (head.isascii() and head.isdigit()):
+            return None
+        return links.url(member_id, action, int(head), epoch=epoch)
     if action in TARGETED:
         value = button.value
         pin = _PIN.match(value)
@@ -81,3 +95,14 @@ def member_urls(links: Links, member_id: int, epoch: int) -> MemberUrls:
         settings=links.url(member_id, "settings", epoch=epoch),
         home=links.url(member_id, "home", epoch=epoch),
     )
+
+
+def _rsvp_url(links: Links, member_id: int, epoch: int, value: str) -> str | None:
+    """The answers page of a meeting ('m12…': target 12) or an event ('e3…': target -3)."""
+    pin = _PIN.match(value)
+    ref = (value[pin.end() :] if pin else value).partition(":")[0]
+    number = ref[1:]
+    if ref[:1] not in ("m", "e") or not (number.isascii() and number.isdigit()):
+        return None
+    target = int(number) if ref[0] == "m" else -int(number)
+    return links.url(member_id, "rsvp", target, epoch=epoch)

@@ -1,0 +1,76 @@
+"""Pages for the answer buttons of emails about gatherings and groups: coming to a meeting or
+an event (Going / Maybe / Can't make it), the times that suit you for a find-a-time poll,
+joining or leaving the co-consulting rotation and saying whether your group met.
+
+Each page shows what the core shows the member (a read-only command) with the core's own
+buttons, sealed for this link (see pages.Pages._reply): pressing one is a POST with the
+link's CSRF token, handled by the core like the same button in a chat. No JavaScript.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from adapters.web.render import ButtonView
+
+if TYPE_CHECKING:
+    from adapters.web import translate
+    from adapters.web.pages import Answer, Pages, Visit
+
+#: The core buttons each of these link actions may press (prefixes).
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "rsvp": ("rsvp.answer", "rsvp.who"),
+    "findtime": ("findtime.answer", "findtime.open"),
+    "trios": ("trios.join", "trios.leave", "trios.met"),
+}
+#: "Did your group meet?" (bot.features.trios.MET, in the same order).
+MET = (("yes", "Yes, we met"), ("not_yet", "Not yet"), ("skip", "Skip this round"))
+
+
+def gathering_ref(target: int | None) -> str | None:
+    """A link's target as the core's gathering reference: meetings are positive ('m12'),
+    events negative ('e3')."""
+    if target is None or target == 0:
+        return None
+    return f"m{target}" if target > 0 else f"e{-target}"
+
+
+def rsvp(pages: Pages, visit: Visit, _problem: translate.PageError | None) -> Answer:
+    """Who is coming, with Going / Maybe / Can't make it."""
+    ref = gathering_ref(visit.grant.target)
+    if ref is None:
+        return pages._refuse("gone")
+    shown = pages._look(visit, kind="button", action="rsvp.who", value=ref)
+    return pages._reply(visit, shown, title="Are you coming?")
+
+
+def findtime(pages: Pages, visit: Visit, _problem: translate.PageError | None) -> Answer:
+    """The candidate times in the member's own time zone, with Yes / If need be / No."""
+    if visit.grant.target is None:
+        return pages._refuse("gone")
+    shown = pages._look(visit, kind="button", action="findtime.open", value=str(visit.grant.target))
+    return pages._reply(visit, shown, title="When can you come?")
+
+
+def trios(pages: Pages, visit: Visit, _problem: translate.PageError | None) -> Answer:
+    """Without a target: the rotation (join or leave). With a group: did you meet?"""
+    group = visit.grant.target
+    if group is None:
+        shown = pages._look(visit, kind="text", text="/cop trios")
+        return pages._reply(visit, shown)
+    buttons = [
+        ButtonView(
+            label,
+            "primary" if answer == "yes" else "default",
+            pages.signer.seal(visit.token, {"action": "trios.met", "value": f"{group}:{answer}"}),
+            pages._hidden(visit),
+        )
+        for answer, label in MET
+    ]
+    return pages._page(
+        visit,
+        "met.html",
+        200,
+        title="Did your co-consulting group meet?",
+        buttons=buttons,
+    )
