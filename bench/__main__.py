@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from bench import (
     checkin_cycle,
     digest,
+    email_fanout,
     fanout,
     identifiers,
     presses,
@@ -25,6 +26,7 @@ BENCHMARKS: dict[str, Callable[[Sequence[str]], int]] = {
     "slack": slack_path.main,
     "teams": teams_path.main,
     "fanout": fanout.main,
+    "email": email_fanout.main,
     "startup": startup.main,
     "restart": restart.main,
     "presses": presses.main,

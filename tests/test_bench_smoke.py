@@ -64,3 +64,14 @@ def test_restart_bench_stops_and_restarts_a_real_fan_out() -> None:
     assert outcomes[0].exit_s is None and outcomes[1].exit_s is not None
     printed = report(outcomes)
     assert "kill -9" in printed and "first send s" in printed
+
+
+def test_email_fanout_bench_delivers_every_email_once(tmp_path: Path) -> None:
+    import asyncio
+
+    from bench.email_fanout import report, run_email_fanout
+
+    result = asyncio.run(run_email_fanout(f"sqlite:///{tmp_path / 'mail.db'}", 20))
+    assert (result["invitations"], result["invitations_twice"]) == (21, 0)  # and the convener
+    assert (result["prompts"], result["prompts_twice"]) == (21, 0)
+    assert "bare smtplib, one connection (baseline)" in report(result)
