@@ -9,6 +9,8 @@ sentence that says to type something says where on the page it is done instead.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from bot.messages import OutMessage
 
@@ -18,21 +20,46 @@ _ASIDE = re.compile(r"\s*\([^()]*(?<![/\w])/cop\b[^()]*\)")
 _SENTENCE = re.compile(r"[^.!?]*[.!?]+(?=\s|$)|[^.!?]+$")
 _VERB = re.compile(r"(?<![/\w])/cop\s+([a-z-]+)")
 
-PAGE = "your page (the link at the end of this email)"
-SETTINGS = "your settings page (the link at the end of this email)"
-#: What an email says instead of "type /cop <verb> …", by verb.
-INSTEAD: dict[str, str] = {
-    "me": f"Change your time zone, quiet hours and reminders on {SETTINGS}.",
-    "email": f"Change how often you get email on {SETTINGS}.",
-    "mydata": f"See what copbot holds about you, or erase it, from {SETTINGS}.",
-    "forget-me": f"See what copbot holds about you, or erase it, from {SETTINGS}.",
-    "help": f"Everything you can do by email is on {PAGE}.",
-    "norms": "Our norms are in the welcome email copbot sent when you joined.",
-    "plan": "To help plan our meetings, say so to a convener at the next one.",
-    "trios": "To leave the co-consulting rotation, say so to a convener.",
-}
-WITH_BUTTONS = f"You can answer with the buttons in this email, or from {PAGE}."
-WITHOUT_BUTTONS = f"You can do this from {PAGE}."
+
+@dataclass(frozen=True)
+class Wording:
+    """Where the reader is: an email (links at its end) or the web page itself."""
+
+    page: str
+    settings: str
+    with_buttons: str
+    leave_trios: str
+
+
+EMAIL = Wording(
+    page="your page (the link at the end of this email)",
+    settings="your settings page (the link at the end of this email)",
+    with_buttons="You can answer with the buttons in this email, or from your page (the link "
+    "at the end of this email).",
+    leave_trios="You can leave the co-consulting rotation with the link in this email.",
+)
+PAGE = Wording(
+    page="your page (the link at the end of every email from copbot)",
+    settings="your settings page (the link at the end of every email from copbot)",
+    with_buttons="You can answer with the buttons on this page.",
+    leave_trios="You can leave the co-consulting rotation with the Leave button on this page.",
+)
+
+
+def _instead(verb: str, words: Wording, buttons: bool) -> str:
+    """What the reader is told instead of "type /cop <verb> …"."""
+    settings = words.settings
+    known = {
+        "me": f"Change your time zone, quiet hours and reminders on {settings}.",
+        "email": f"Change how often you get email on {settings}.",
+        "mydata": f"See what copbot holds about you, or erase it, from {settings}.",
+        "forget-me": f"See what copbot holds about you, or erase it, from {settings}.",
+        "help": f"Everything you can do by email is on {words.page}.",
+        "norms": "Our norms are in the welcome email copbot sent when you joined.",
+        "plan": "To help plan our meetings, say so to a convener at the next one.",
+        "trios": words.leave_trios if buttons else f"You can do this from {words.page}.",
+    }
+    return known.get(verb, words.with_buttons if buttons else f"You can do this from {words.page}.")
 
 
 def typed(text: str) -> bool:
@@ -40,19 +67,23 @@ def typed(text: str) -> bool:
     return TYPED.search(text) is not None
 
 
-def for_email(message: OutMessage) -> OutMessage:
-    """`message` with every typed command turned into the page or the buttons."""
+def for_email(message: OutMessage, words: Wording = EMAIL) -> OutMessage:
+    """`message` with every typed command turned into the page or the buttons (`words`:
+    as an email says it, or as the web page does)."""
     if not any(typed(t) for t in _texts(message)):
         return message
     said: set[str] = set()
-    default = WITH_BUTTONS if message.buttons else WITHOUT_BUTTONS
+
+    def instead(verb: str) -> str:
+        return _instead(verb, words, bool(message.buttons))
+
     sections = []
     for section in message.sections:
-        text = _rewrite(section.text, said, default)
-        items = tuple(i for i in (_rewrite(item, said, default) for item in section.items) if i)
+        text = _rewrite(section.text, said, instead)
+        items = tuple(i for i in (_rewrite(item, said, instead) for item in section.items) if i)
         if text or items or section.heading or not (section.text or section.items):
             sections.append(section.model_copy(update={"text": text, "items": items}))
-    footer = _rewrite(message.footer or "", said, default)
+    footer = _rewrite(message.footer or "", said, instead)
     return message.model_copy(update={"sections": tuple(sections), "footer": footer or None})
 
 
@@ -63,7 +94,7 @@ def _texts(message: OutMessage) -> list[str]:
     return texts
 
 
-def _rewrite(text: str, said: set[str], default: str) -> str:
+def _rewrite(text: str, said: set[str], instead: Callable[[str], str]) -> str:
     """`text` with its command hints replaced (each replacement said once per message)."""
     if not typed(text):
         return text
@@ -76,9 +107,9 @@ def _rewrite(text: str, said: set[str], default: str) -> str:
                 sentences.append(sentence.strip())
                 continue
             verb = _VERB.search(sentence)
-            instead = INSTEAD.get(verb[1] if verb else "", default)
-            if instead not in said:
-                said.add(instead)
-                sentences.append(instead)
+            told = instead(verb[1] if verb else "")
+            if told not in said:
+                said.add(told)
+                sentences.append(told)
         lines.append(" ".join(s for s in sentences if s))
     return "\n".join(lines).strip()

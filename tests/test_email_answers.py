@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import Session, select
 
 from adapters.web import WebPage, current_epoch
+from bot.email_words import typed
 from bot.storage.tables_meetings import Rsvp, TrioSeat
 from tests.conftest import community
 from tests.email_helpers import BASE_URL, as_member, attach_email, email_settings, link_for
@@ -51,11 +52,13 @@ class Room:
         assert status == 200, text_of(html)
         assert snapshot(self.app.engine) == before  # a mail scanner opening it changes nothing
         assert "<script" not in html
+        assert not typed(text_of(html)), text_of(html)
         return html
 
     async def press(self, url: str, html: str, label: str) -> str:
         status, answer = await self.browser.post(url, form(html, button=label))
         assert status == 200, text_of(answer)
+        assert not typed(text_of(answer)), text_of(answer)  # nobody types commands here
         return answer
 
 
@@ -127,6 +130,7 @@ async def test_find_a_time_answers_from_the_email(room: Room) -> None:
     first_yes = next(f for f in forms(html) if f.button == "1: Yes")
     status, answer = await room.browser.post(url, first_yes)
     assert status == 200, text_of(answer)
+    assert not typed(text_of(answer)), text_of(answer)
     assert "your answer: yes" in text_of(answer).lower()
 
 

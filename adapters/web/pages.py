@@ -32,6 +32,7 @@ from bot.bootstrap import App
 from bot.bus import ROUTE_PLATFORM
 from bot.commands import Actor, Inbound
 from bot.domain.checkins import local_time
+from bot.email_words import PAGE, for_email
 from bot.links import LinkGrant, Links
 from bot.messages import Form, OutMessage, Response
 
@@ -227,6 +228,11 @@ class Pages:
 
     def _reply_view(self, visit: Visit, response: Response) -> ReplyView:
         action = visit.grant.action
+        offered = [
+            b
+            for b in (response.message.buttons if response.message else ())
+            if _allowed(action, b.action)
+        ]
         buttons = [
             ButtonView(
                 b.label,
@@ -234,14 +240,16 @@ class Pages:
                 self.signer.seal(visit.token, {"action": b.action, "value": b.value}),
                 self._hidden(visit),
             )
-            for b in (response.message.buttons if response.message else ())
-            if _allowed(action, b.action)
+            for b in offered
         ]
+        message = response.message
+        if message is not None:  # nobody types commands here: the page's buttons instead
+            message = for_email(message.model_copy(update={"buttons": tuple(offered)}), PAGE)
         form = None
         if response.form is not None and _allowed(action, response.form.form_id):
             sealed = self.signer.seal(visit.token, {"form": response.form.model_dump(mode="json")})
             form = form_view(response.form, sealed, self._hidden(visit))
-        return ReplyView(buttonless(response.message), buttons, form)
+        return ReplyView(buttonless(message), buttons, form)
 
     # ---- talking to the core -----------------------------------------------------------
 

@@ -384,6 +384,7 @@ def _introduction(ctx: Context, others: list[str], noun: str) -> OutMessage:
                 ),
             ),
         ),
+        buttons=(Button(label="Leave the rotation", action="trios.leave"),),
         footer="Leave the rotation any time with /cop trios leave.",
     )
 
