@@ -52,6 +52,8 @@ PAGES: dict[str, str] = {
 }
 #: Pages that are about one thing (the button's value starts with its id).
 TARGETED = {"checkin", "poll", "pledge", "win", "rsvp", "findtime", "trios"}
+#: Pages whose link names every answer it offers ("Going / Maybe / Can't make it").
+SPELLED_OUT = {"rsvp", "trios"}
 #: A meeting ('m12') or an event ('e3'): the rsvp page's target is +12 or -3.
 _GATHERING = re.compile(r"(?:c[0-9]+\|)?([me])([0-9]{1,18})")
 
@@ -112,8 +114,10 @@ def button_links(message: OutMessage, links: Links, member_id: int, epoch: int) 
     for (action, target), buttons in pages.items():
         if action == "pledge" and len(buttons) > 1:
             label = "Answer"
-        else:
+        elif action in SPELLED_OUT:
             label = " / ".join(b.label for b in buttons if b.action != "rsvp.calendar")
+        else:
+            label = buttons[0].label
         url = links.url(member_id, action, target, epoch=epoch)
         primary = any(b.style == "primary" for b in buttons) or not views
         views.append(LinkView(label or buttons[0].label, url, primary))
