@@ -11,12 +11,15 @@ import os
 import re
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bot.email_words import typed
 from tests.copbot_process import COPBOT, _read_log, _until
@@ -26,6 +29,27 @@ from tests.web_helpers import form, text_of
 START_TIMEOUT = 60.0
 MAIL_TIMEOUT = 150.0  # the check-in opens on the next whole minute
 ANA, CORA = "ana@example.org", "cora@example.org"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of this test's own, on each engine (the process migrates it)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'copbot.db'}"
+        return
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    name = f"copbot_test_run_{os.getpid()}_{request.getfixturevalue('worker_id')}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with admin.connect() as connection:
+        connection.execute(drop)
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(drop)
+        admin.dispose()
 
 
 def config(server: SmtpServer, web_port: int, opens_at: datetime) -> str:
@@ -139,17 +163,16 @@ async def confirm(http: aiohttp.ClientSession, invitation: Received) -> None:
 
 
 async def test_an_email_only_community_runs_from_invitation_to_unsubscribe(
-    tmp_path: Path,
+    tmp_path: Path, engine_url: str
 ) -> None:
     web_port = free_port()
     origin = {"Origin": f"http://127.0.0.1:{web_port}"}
     # The schedule's next whole minute, at least 20 s away (time to confirm first).
     opens_at = (datetime.now(UTC) + timedelta(seconds=80)).replace(second=0, microsecond=0)
-    database_url = f"sqlite:///{tmp_path / 'copbot.db'}"
     with smtp_server() as server:
         config_file = tmp_path / "copbot.toml"
         config_file.write_text(config(server, web_port, opens_at), encoding="utf-8")
-        async with copbot(config_file, database_url), aiohttp.ClientSession() as http:
+        async with copbot(config_file, engine_url), aiohttp.ClientSession() as http:
             for address in (CORA, ANA):  # Cora's email shows what Ana no longer gets
                 await confirm(http, await mail_to(server, address, "invited to join carers"))
             prompt = await mail_to(server, ANA, "check-in")
