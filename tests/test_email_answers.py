@@ -151,3 +151,15 @@ async def test_joining_the_trios_and_saying_the_group_met(room: Room, person, cl
     with Session(room.app.engine) as session:
         seats = session.exec(select(TrioSeat)).all()
     assert sorted(s.met or "" for s in seats) == ["", "yes"]
+
+
+async def test_a_pulse_email_opens_the_pulse_page(room: Room) -> None:
+    room.cora.cop("goals set Fewer missed visits; Share what works")
+    room.cora.cop("pulse goals")
+    await room.drain()
+    [email] = [r for r in room.server.to(ANA) if "Answer (anonymously)" in r.part("plain")]
+    url = room.link(email, "Answer (anonymously)")
+    assert room.app.links is not None
+    assert room.app.links.read(url.rsplit("/", 1)[1]).action == "pulse"
+    page = text_of(await room.open(url))
+    assert "Fewer missed visits" in page

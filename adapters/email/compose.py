@@ -49,9 +49,10 @@ PAGES: dict[str, str] = {
     "rsvp.": "rsvp",
     "findtime.": "findtime",
     "trios.": "trios",
+    "pulse.": "pulse",
 }
 #: Pages that are about one thing (the button's value starts with its id).
-TARGETED = {"checkin", "poll", "pledge", "win", "rsvp", "findtime", "trios"}
+TARGETED = {"checkin", "poll", "pledge", "win", "rsvp", "findtime", "trios", "pulse"}
 #: Pages whose link names every answer it offers ("Going / Maybe / Can't make it").
 SPELLED_OUT = {"rsvp", "trios"}
 #: A meeting ('m12') or an event ('e3'): the rsvp page's target is +12 or -3.
