@@ -19,6 +19,7 @@ synchronous `start`/`sync`, meant for callers without a loop to keep free).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -62,7 +63,12 @@ class JobScheduler:
         """Look again soon after each interaction (schedules may have changed): looks
         asked for within `SETTLE` of each other share one pass. Call on the event loop."""
         loop = asyncio.get_running_loop()
-        self._app.on_handled.append(lambda: loop.call_soon_threadsafe(self._soon))
+
+        def soon() -> None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: copbot is stopping
+                loop.call_soon_threadsafe(self._soon)
+
+        self._app.on_handled.append(soon)
 
     def _soon(self) -> None:
         if self._look_soon is None or self._look_soon.done():
