@@ -60,13 +60,13 @@ def _nth_weekday(nth: str, name: str) -> tuple[str, str, int] | None:
 
 def _monthly(original: str, what: str) -> tuple[str, str, int] | None:
     """(day-of-month, day-of-week, 1) for the monthly forms, None if not one."""
+    if re.fullmatch(r"month\s+(?:on\s+)?(?:the\s+)?last\s+day(?:\s+of\s+the\s+month)?", what):
+        return "last", "*", 1
     m = re.fullmatch(rf"month\s+(?:on\s+)?(?:the\s+)?({_NTH_WORDS})\s+([a-z]+)", what)
     if m is None:
         m = re.fullmatch(_MONTHLY_NTH, what)
     if m:
         return _nth_weekday(m.group(1), m.group(2))
-    if re.fullmatch(r"month\s+(?:on\s+)?(?:the\s+)?last\s+day(?:\s+of\s+the\s+month)?", what):
-        return "last", "*", 1
     m = re.fullmatch(
         r"month\s+(?:on\s+)?(?:the\s+)?(?:day\s+)?(\d{1,2})(?:st|nd|rd|th)?", what, re.ASCII
     )
