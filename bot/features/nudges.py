@@ -91,8 +91,7 @@ class SendNudge(c.Command):
 
 
 def _read_when(phrase: str, now: datetime, zone: ZoneInfo) -> when.Recurrence | datetime:
-    lowered = phrase.strip().lower()
-    if lowered.startswith(("every", "cron")):
+    if when.looks_like_recurrence(phrase):
         recurrence = when.parse_recurrence(phrase)
         upcoming = recurrence.between(now, now + timedelta(days=400), zone, limit=6)
         if not upcoming:
