@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bot.bus import Bus
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: How far back a process looks, on start-up, for occurrences it may have missed.
 STARTUP_LOOKBACK = timedelta(days=7)
@@ -110,6 +111,18 @@ class RunReport:
     upcoming: dict[str, datetime] = field(default_factory=dict)
 
 
+def _safely(
+    spec: JobSpec, look: Callable[[datetime, datetime], T], start: datetime, end: datetime
+) -> T | None:
+    """A schedule's times, or None (logged) when its stored rule or date cannot be worked
+    out: one poisoned row must not stop every other schedule, nor start-up."""
+    try:
+        return look(start, end)
+    except Exception:
+        log.exception("schedule %s could not be worked out; it is skipped", spec.key)
+        return None
+
+
 class Timeline:
     """Finds and runs due occurrences, each exactly once across restarts and processes."""
 
@@ -119,18 +132,22 @@ class Timeline:
         self._clock = clock
 
     def specs(self) -> list[JobSpec]:
-        """Every schedule copbot keeps, read from the domain tables by each feature."""
-        with self._uow_factory() as uow:
-            return [
-                spec
-                for feature in self._bus.router.features
-                if feature.jobs is not None
-                for spec in feature.jobs(uow, self._bus.settings_of)
-            ]
+        """Every schedule copbot keeps, read from the domain tables by each feature. A
+        feature whose schedules cannot be read is logged and left out; the others go on."""
+        found: list[JobSpec] = []
+        for feature in self._bus.router.features:
+            if feature.jobs is None:
+                continue
+            try:
+                with self._uow_factory() as uow:
+                    found.extend(feature.jobs(uow, self._bus.settings_of))
+            except Exception:
+                log.exception("could not read the %s schedules; they are skipped", feature.name)
+        return found
 
     def next_due(self, after: datetime, horizon: datetime) -> datetime | None:
         """The earliest occurrence in (after, horizon], or None."""
-        times = [spec.first(after, horizon) for spec in self.specs()]
+        times = [_safely(spec, spec.first, after, horizon) for spec in self.specs()]
         return min((t for t in times if t is not None), default=None)
 
     def run_due(self, start: datetime, end: datetime) -> RunReport:
@@ -146,20 +163,20 @@ class Timeline:
         horizon = end + LOOKAHEAD
         for spec in self.specs():
             if spec.next_after is not None and not spec.catch_up:
-                first = spec.first(start, horizon)
+                first = _safely(spec, spec.first, start, horizon)
                 if first is None or first > end:
                     if first is not None:
                         report.upcoming[spec.key] = first
                     continue
             others.append(spec)
-            times = spec.occurrences(start, end)
+            times = _safely(spec, spec.occurrences, start, end) or []
             for index, fire_time in enumerate(times):
                 pending.append((fire_time, spec, index == len(times) - 1))
         pending.sort(key=lambda item: (item[0], item[1].key))
         for fire_time, spec, latest in pending:
             self.run_one(spec, fire_time, report, coalesced=not latest)
         for spec in others:
-            upcoming = spec.first(end, horizon)
+            upcoming = _safely(spec, spec.first, end, horizon)
             if upcoming is not None:
                 report.upcoming[spec.key] = upcoming
         return report

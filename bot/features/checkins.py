@@ -6,7 +6,8 @@ to those who have not replied; at close a summary is posted in the channel.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -38,6 +39,8 @@ from bot.storage.tables import (
     Member,
 )
 from bot.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 ANONYMOUS_WORDS = {"anon", "anonymous", "anonymously", "unnamed", "chatham"}
 
@@ -496,6 +499,20 @@ def collect_jobs(uow: UnitOfWork, settings_of: object) -> list[JobSpec]:
     return specs
 
 
+def _after_meetings(
+    schedule: when.AfterMeeting, meetings: Sequence[datetime], zone: ZoneInfo, community_id: int
+) -> list[datetime]:
+    """When check-ins open after each meeting; a meeting whose date cannot be worked out
+    (stored before dates were bounded) is logged and left out, the others still count."""
+    times: list[datetime] = []
+    for start in meetings:
+        try:
+            times.append(schedule.fire_time(start, zone))
+        except (OverflowError, ValueError):
+            log.warning("community %s: no check-in after a meeting on %s", community_id, start)
+    return times
+
+
 def _rhythm(uow: UnitOfWork, community: Community, checkin: CheckinSettings) -> JobSpec:
     assert checkin.schedule and community.id
     zone = ZoneInfo(community.timezone)
@@ -507,7 +524,7 @@ def _rhythm(uow: UnitOfWork, community: Community, checkin: CheckinSettings) -> 
                 Meeting.community_id == community_id, col(Meeting.cancelled).is_(False)
             )
         ).all()
-        times = each([schedule.fire_time(start, zone) for start in meetings])
+        times = each(_after_meetings(schedule, meetings, zone, community_id))
     else:
         recurrence = schedule
 

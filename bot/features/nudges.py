@@ -8,6 +8,7 @@ never arrive inside a member's quiet hours. Each occurrence is claimed once.
 from __future__ import annotations
 
 import itertools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +33,8 @@ from bot.scheduling import JobSpec, at
 from bot.storage.tables import Activity, Community, Meeting, Member
 from bot.storage.tables_momentum import Nudge
 from bot.storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 #: A nudge that could not go out within this long (copbot was down) is skipped, and logged.
 GRACE = timedelta(hours=6)
@@ -430,12 +433,18 @@ def collect_jobs(uow: UnitOfWork, settings_of: object) -> list[JobSpec]:
     for nudge in rows:
         zone = zones.setdefault(nudge.timezone, ZoneInfo(nudge.timezone))
         nudge_id = nudge.id
+        try:
+            times, next_after = _times(nudge, zone), _next_after(nudge, zone)
+        except when.WhenError:
+            # A rule stored by an older copbot that this one cannot read: the others go on.
+            log.warning("nudge %s: its rule %r cannot be read; skipped", nudge_id, nudge.recurrence)
+            continue
         specs.append(
             JobSpec(
                 key=f"nudge:{nudge_id}",
                 community_id=nudge.community_id,
-                times=_times(nudge, zone),
-                next_after=_next_after(nudge, zone),
+                times=times,
+                next_after=next_after,
                 make=lambda t, i=nudge_id: SendNudge(i, t),
                 grace=GRACE,
                 since=nudge.active_since,
