@@ -3,13 +3,15 @@ nudges and "skip until" (issue 15). Today is Tuesday 1 December 2026, 09:00 in L
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlmodel import Session, select
 
 from bot.storage.tables import Meeting, Member
 from bot.storage.tables_momentum import Nudge
 from bot.storage.tables_wins import Pledge
-from tests.conftest import Person
+from tests.conftest import START, Person
 
 
 @pytest.mark.parametrize(
@@ -110,15 +112,21 @@ async def test_a_nudge_on_a_phrase_people_write(make_app, person, when: str, nex
     assert next_time.removeprefix("next ") in cora.says("nudge list")
 
 
-async def test_a_nudge_every_three_weeks_comes_round_every_three_weeks(make_app, person):
+async def test_a_nudge_every_three_weeks_comes_round_every_three_weeks(make_app, platform, person):
     app = make_app()
     cora: Person = person(app, "Cora")
+    # Said on Tuesday 1 December: the first is the coming Monday, then every third one.
     preview = cora.cop("nudge add every 3 weeks on monday 9am Hello").message
     assert preview is not None and preview.buttons, preview
+    assert "next Mon 7 Dec, 09:00" in preview.as_text()
     cora.press("nudge.save", preview.buttons[0].value)
     with Session(app.engine) as session:
         [nudge] = session.exec(select(Nudge)).all()
-        assert nudge.recurrence == "every 3 weeks on monday 9am"
+        assert nudge.recurrence == "every 3 weeks on monday 9am starting 2026-12-07"
+    await app.advance(START + timedelta(days=50))
+    sent = [d for d in platform.posts() if d.text.endswith("Hello") or "Hello" in d.text]
+    days = [d.key for d in sent]
+    assert len(sent) == 3, days  # 7 and 28 December, 18 January
 
 
 @pytest.mark.parametrize(

@@ -170,3 +170,23 @@ def test_repeating_phrases_that_cannot_be_kept_say_why(text: str, hint: str) -> 
         parse_recurrence(text)
     assert f"'{text}'" in str(err.value)
     assert hint in str(err.value)
+
+
+def test_a_start_date_holds_back_earlier_weeks_of_the_rhythm() -> None:
+    assert local_times("every 2 weeks on monday 9am starting 2026-03-23", limit=2) == [
+        "Mon 23 Mar 09:00",
+        "Mon 06 Apr 09:00",
+    ]
+
+
+def test_every_three_weeks_said_today_starts_with_the_coming_day() -> None:
+    rule = parse_recurrence("every 3 weeks on thursday 2pm").anchored(NOW, LON)
+    assert rule.text == "every 3 weeks on thursday 2pm starting 2026-03-12"
+    assert parse_recurrence(rule.text) == rule  # the stored phrase keeps the rhythm
+    assert local_times(rule.text, limit=3) == [
+        "Thu 12 Mar 14:00",
+        "Thu 02 Apr 14:00",
+        "Thu 23 Apr 14:00",
+    ]
+    weekly = parse_recurrence("every thursday 2pm")
+    assert weekly.anchored(NOW, LON) is weekly

@@ -1,7 +1,9 @@
 """Mutation testing of named modules against a fast test subset, one score per module.
 
-    make mutation MODULES="bot/domain/when.py" TESTS="tests/test_when.py"
-    .venv/bin/python tools/mutation.py --modules bot/domain/when.py --tests tests/test_when.py
+    make mutation MODULES="bot/domain/when" TESTS="tests/test_when.py tests/test_when_phrases.py"
+    .venv/bin/python tools/mutation.py --modules bot/domain/when --tests tests/test_when.py
+
+A folder stands for the Python files in it (a package split into modules).
 
 mutmut reads its settings from the working folder's pyproject.toml, so each run gets a
 scratch folder of its own (mutants/run-<modules>/) holding a copy of the code and tests
@@ -27,6 +29,18 @@ ROOT = Path(__file__).resolve().parent.parent
 COPIED = ("bot", "adapters", "jobs", "tests", "bench", "tools", "deploy")
 COPIED_FILES = ("README.md", "config.example.toml")
 KILLED = {"killed", "timeout", "caught by type check"}
+
+
+def expand(modules: list[str]) -> list[str]:
+    """Folders stand for the Python files in them, in order."""
+    found: list[str] = []
+    for module in modules:
+        folder = ROOT / module
+        if folder.is_dir():
+            found += sorted(str(p.relative_to(ROOT)) for p in folder.glob("*.py"))
+        else:
+            found.append(module)
+    return found
 
 
 def scratch_folder(modules: list[str]) -> Path:
@@ -106,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tests", nargs="*", default=[], help="test files or node ids")
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested side by side")
     args = parser.parse_args(argv)
-    modules = [m.removeprefix("./") for m in args.modules]
+    modules = expand([m.removeprefix("./").rstrip("/") for m in args.modules])
     missing = [m for m in modules if not (ROOT / m).is_file()]
     if missing:
         parser.error(f"no such module: {', '.join(missing)}")

@@ -95,7 +95,7 @@ class SendNudge(c.Command):
 
 def _read_when(phrase: str, now: datetime, zone: ZoneInfo) -> when.Recurrence | datetime:
     if when.looks_like_recurrence(phrase):
-        recurrence = when.parse_recurrence(phrase)
+        recurrence = when.parse_recurrence(phrase).anchored(now, zone)
         upcoming = recurrence.between(now, now + timedelta(days=400), zone, limit=6)
         if not upcoming:
             raise UserError(f"'{phrase}' never comes round in the next year.")

@@ -13,7 +13,7 @@ clock changes), then each wall time becomes the instants it names in the communi
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -126,6 +126,18 @@ class Recurrence:
                     best = instant
                     stop = wall_of(best, tz) + offset_spread(best, tz)
         raise RuntimeError(f"no occurrence of {self.text!r} found after {after_utc.isoformat()}")
+
+    def anchored(self, now: datetime, tz: ZoneInfo) -> Recurrence:
+        """This rule, for every 3 or more weeks without a start date, starting with its next
+        day after ``now`` (written into its text, so the stored phrase keeps the rhythm):
+        "every 3 weeks on monday" said on a Tuesday first fires the coming Monday."""
+        if self.interval_weeks < 3 or self.start is not None:
+            return self
+        first = replace(self, interval_weeks=1).next_after(now, tz)
+        if first is None:
+            return self
+        day = first.astimezone(tz).date()
+        return replace(self, start=day, text=f"{self.text} starting {day.isoformat()}")
 
     def next_after(self, after: datetime, tz: ZoneInfo) -> datetime | None:
         """The first occurrence strictly after ``after``, in UTC (None if it never fires)."""
