@@ -158,3 +158,18 @@ async def test_away_until_an_impossible_date_is_explained_and_changes_nothing(
     with Session(app.engine) as session:
         members = session.exec(select(Member)).all()
         assert [m.away_until for m in members if m.display_name == "Ana"] in ([], [None])
+
+
+@pytest.mark.parametrize(
+    "typed", ["tomorrow 25:00 Caseload", "friday 9:75 Caseload", "monday 13pm"]
+)
+async def test_a_wrong_time_is_explained_not_taken_as_the_topic(make_app, person, typed: str):
+    app = make_app()
+    cora: Person = person(app, "Cora")
+    answer = cora.says(f"meeting next {typed}")
+    assert "couldn't read the time" in answer
+    with Session(app.engine) as session:
+        assert session.exec(select(Meeting)).all() == []
+    preview = cora.cop(f"nudge add {typed} Hello").message
+    assert preview is not None and not preview.buttons
+    assert "couldn't read the time" in preview.as_text()

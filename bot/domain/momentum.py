@@ -354,6 +354,8 @@ def days_text(delta: timedelta) -> str:
 
 _TOKEN = re.compile(r"\S+")
 MAX_WHEN_WORDS = 10
+#: A word that can only be meant as a time of day ("25:00", "9:75", "13pm").
+_TIME_LIKE = re.compile(r"[0-9]{1,2}[:.][0-9]{2}(?:[ap]\.?m\.?)?|[0-9]{1,2}[ap]\.?m\.?", re.I)
 
 
 def split_when(text: str, read: Callable[[str], T]) -> tuple[T, str, str]:
@@ -368,9 +370,15 @@ def split_when(text: str, read: Callable[[str], T]) -> tuple[T, str, str]:
     for end in reversed(ends):
         phrase = text[:end]
         try:
-            return read(phrase), phrase, text[end:].strip()
+            found = read(phrase)
         except when.WhenError as error:
             problem = error  # the shortest phrase's complaint is the most to the point
+            continue
+        rest = text[end:].strip()
+        if problem is not None and _TIME_LIKE.fullmatch(rest.split(maxsplit=1)[0] if rest else ""):
+            # "tomorrow 25:00 Title": the time was meant, and is wrong; never drop it silently.
+            raise problem
+        return found, phrase, rest
     raise problem or when.WhenError("Please tell me when.")
 
 
