@@ -28,9 +28,9 @@ bench: $(STAMP)
 	$(BIN)/python -m bench all
 
 # Mutation testing of named modules with a fast test subset (not part of `make test`):
-#   make mutation MODULES="bot/domain/when" TESTS="tests/test_when.py tests/test_when_phrases.py tests/test_when_dst.py"
+#   make mutation MODULES="bot/domain/when" TESTS="tests/test_when.py tests/test_when_phrases.py tests/test_when_rules.py tests/test_when_dst.py"
 MODULES ?= bot/domain/when
-TESTS   ?= tests/test_when.py tests/test_when_phrases.py tests/test_when_dst.py
+TESTS   ?= tests/test_when.py tests/test_when_phrases.py tests/test_when_rules.py tests/test_when_dst.py
 JOBS    ?= 2
 mutation: $(BIN)/python
 	nice -n 10 $(BIN)/python tools/mutation.py --jobs $(JOBS) --modules $(MODULES) --tests $(TESTS)

@@ -110,8 +110,6 @@ def to_utc(wall: datetime, tz: ZoneInfo, fold: int = 0) -> datetime:
     # earlier one (an instant after it). Bisect for the transition itself.
     lo = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
     hi = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
-    if lo > hi:
-        lo, hi = hi, lo
     while hi - lo > timedelta(seconds=1):
         mid = lo + timedelta(seconds=(hi - lo).total_seconds() // 2)
         if wall_of(mid, tz) >= wall:

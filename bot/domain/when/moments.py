@@ -120,9 +120,7 @@ def parse_moment(
         raise WhenError(f"Please tell me when. {MOMENT_EXAMPLE}")
     try:
         result = _moment(original, s, now_utc, tz, next_meeting, allow_past, default_time)
-    except (OverflowError, ValueError) as error:
-        if isinstance(error, WhenError):
-            raise
+    except OverflowError:
         raise WhenError(f"'{original}' is too far ahead. {MOMENT_EXAMPLE}") from None
     if not allow_past and result <= now_utc:
         raise WhenError(f"'{original}' is in the past.")

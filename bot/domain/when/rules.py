@@ -93,10 +93,10 @@ def _recurrence_days(original: str, what: str) -> tuple[str, str, int] | None:
         return monthly
     interval = 1
     m = re.fullmatch(
-        r"(\d+|other|two|three|four)\s+weeks?(?:\s+(?:on\s+)?(.+))?", what, re.ASCII
+        r"(?:(\d+|other|two|three|four)\s+)?weeks?(?:\s+(?:on\s+)?(.+))?", what, re.ASCII
     ) or re.fullmatch(r"(other|fortnight)(?:\s+(?:on\s+)?(.+))?", what)
     if m:
-        count = m.group(1)
+        count = m.group(1) or "1"
         words = {"other": 2, "two": 2, "fortnight": 2, "three": 3, "four": 4}
         interval = words[count] if count in words else int(count)
         if not 1 <= interval <= MAX_WEEKS:
