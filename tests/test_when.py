@@ -26,6 +26,7 @@ from bot.domain.when import (
     parse_schedule,
     quiet_hours_end,
 )
+from tests.when_caches import fresh_caches  # noqa: F401 (used: autouse)
 
 LON = ZoneInfo("Europe/London")
 NY = ZoneInfo("America/New_York")

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.when import parse_recurrence
+from tests.when_caches import fresh_caches  # noqa: F401 (used: autouse)
 
 NY = ZoneInfo("America/New_York")
 SANTIAGO = ZoneInfo("America/Santiago")

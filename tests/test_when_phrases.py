@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.domain.when import MAX_REACH, WhenError, parse_moment, parse_recurrence
+from tests.when_caches import fresh_caches  # noqa: F401 (used: autouse)
 
 LON = ZoneInfo("Europe/London")
 # Friday 6 March 2026, 12:00 in London (GMT, so also 12:00 UTC).

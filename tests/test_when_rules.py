@@ -20,6 +20,7 @@ from bot.domain.when import (
     parse_schedule,
 )
 from bot.domain.when.common import ordinal, shown
+from tests.when_caches import fresh_caches  # noqa: F401 (used: autouse)
 
 LON = ZoneInfo("Europe/London")
 NY = ZoneInfo("America/New_York")
@@ -376,3 +377,26 @@ def test_every_n_weeks_without_a_start_counts_from_a_fixed_monday() -> None:
     mondays = [t.date() for t in rule.between(NOW, NOW + timedelta(days=63), LON)]
     assert mondays == [date(2026, 3, 9), date(2026, 3, 30), date(2026, 4, 20)]
     assert all((d - date(1970, 1, 5)).days % 21 == 0 for d in mondays)
+
+
+def test_an_empty_quiet_window_holds_nothing_and_a_window_starts_on_time() -> None:
+    from bot.domain.when import in_quiet_hours, parse_quiet_hours, quiet_hours_end
+
+    at_ten = datetime(2026, 3, 6, 10, 0, tzinfo=LON)
+    assert not in_quiet_hours(at_ten, time(10, 0), time(10, 0))
+    assert not in_quiet_hours(at_ten + timedelta(hours=1), time(10, 0), time(10, 0))
+    assert in_quiet_hours(at_ten, time(10, 0), time(11, 0))
+    assert parse_quiet_hours("from 22:00 to 06:00") == (time(22, 0), time(6, 0))
+    with pytest.raises(ValueError, match=r"^at must be timezone-aware$"):
+        quiet_hours_end(datetime(2026, 3, 6, 10, 0), LON, time(9), time(11))
+
+
+def test_lengths_of_time_that_cannot_be_kept_say_why() -> None:
+    with pytest.raises(WhenError) as err:
+        parse_duration("-3 days")
+    assert str(err.value) == "'-3 days' is negative: please give a length of time like '3 days'."
+    with pytest.raises(WhenError) as err:
+        parse_duration("999999999 weeks")
+    assert str(err.value) == (
+        "'999999999 weeks' is too long. Try '3 days', '2 weeks', '36 hours' or '90 minutes'."
+    )
