@@ -12,6 +12,11 @@ from bot.domain.when import recurrence, rules
 
 @pytest.fixture(autouse=True)
 def fresh_caches() -> Iterator[None]:
-    for cached in (rules.parse_recurrence, recurrence.wall_trigger, recurrence._next_after):
+    for cached in (
+        rules.parse_recurrence,
+        recurrence.wall_trigger,
+        recurrence._next_after,
+        recurrence._spread_near,
+    ):
         cached.cache_clear()
     yield

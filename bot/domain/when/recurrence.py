@@ -24,7 +24,7 @@ from bot.domain.when.common import require_aware, to_utc, wall_of
 #: Counting of whole weeks for rules every N weeks that give no start: from this Monday.
 WEEK_EPOCH = date(1970, 1, 5)
 #: How far either side of an instant to look for a change of UTC offset.
-_NEAR = timedelta(hours=36)
+_NEAR = timedelta(hours=37)
 _MAX_STEPS = 5000
 
 
@@ -64,8 +64,16 @@ def instants(wall: datetime, tz: ZoneInfo) -> list[datetime]:
 
 def offset_spread(instant: datetime, tz: ZoneInfo) -> timedelta:
     """How much the zone's UTC offset changes within a day and a half of ``instant``."""
+    return _spread_near(instant.astimezone(UTC).replace(minute=0, second=0, microsecond=0), tz)
+
+
+@functools.lru_cache(maxsize=4096)
+def _spread_near(hour: datetime, tz: ZoneInfo) -> timedelta:
+    """``offset_spread`` for a whole UTC hour: thousands of schedules looked up from the same
+    moment share it (the samples reach past the hour either way, so any instant in it is
+    covered)."""
     steps = (-_NEAR, timedelta(0), _NEAR)
-    offsets = [(instant + step).astimezone(tz).utcoffset() for step in steps]
+    offsets = [(hour + step).astimezone(tz).utcoffset() for step in steps]
     known = [o for o in offsets if o is not None]
     return max(known) - min(known)
 
@@ -125,6 +133,8 @@ class Recurrence:
                 if instant > after_utc and (best is None or instant < best):
                     best = instant
                     stop = wall_of(best, tz) + offset_spread(best, tz)
+            if stop is not None and wall >= stop:  # every later wall time is later still
+                return best
         raise RuntimeError(f"no occurrence of {self.text!r} found after {after_utc.isoformat()}")
 
     def anchored(self, now: datetime, tz: ZoneInfo) -> Recurrence:
