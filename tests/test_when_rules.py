@@ -400,3 +400,19 @@ def test_lengths_of_time_that_cannot_be_kept_say_why() -> None:
     assert str(err.value) == (
         "'999999999 weeks' is too long. Try '3 days', '2 weeks', '36 hours' or '90 minutes'."
     )
+
+
+def test_relative_and_day_words_use_the_community_day_not_the_machine_day() -> None:
+    # 20:00 in London is already 01:45 the next day in Kathmandu (the machine's zone here).
+    evening = datetime(2026, 3, 6, 20, 0, tzinfo=UTC)
+    assert parse_moment("in 2 days", evening, LON) == datetime(2026, 3, 8, 20, 0, tzinfo=UTC)
+    assert parse_moment("in 1 day 3 hours", evening, LON) == datetime(2026, 3, 7, 23, 0, tzinfo=UTC)
+    assert parse_moment("tomorrow", evening, LON) == datetime(2026, 3, 7, 9, 0, tzinfo=UTC)
+    assert parse_moment("in 2 days at 10:00", evening, LON) == datetime(
+        2026, 3, 8, 10, 0, tzinfo=UTC
+    )
+
+
+def test_a_date_said_at_its_very_minute_is_next_years() -> None:
+    assert parse_moment("6 Mar 12:00", NOW, LON) == datetime(2027, 3, 6, 12, 0, tzinfo=UTC)
+    assert parse_moment("the 6th 12:00", NOW, LON) == datetime(2026, 4, 6, 11, 0, tzinfo=UTC)
