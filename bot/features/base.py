@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from bot.commands import Command
 from bot.config import CommunitySettings
 from bot.context import Context
+from bot.domain import momentum, when
 from bot.domain.text import read_number
 from bot.errors import UserError
 from bot.messages import Response
@@ -51,6 +53,27 @@ class Feature:
 def usage_error(verb: Verb) -> UserError:
     """The one-line usage hint for a verb, as a refusal."""
     return UserError(f"Usage: {verb.usage}")
+
+
+def number_or_usage(word: str, verb: Verb) -> int:
+    """A plain number (#12 or 12), or the verb's usage as the refusal."""
+    number = read_number(word)
+    if number is None:
+        raise usage_error(verb)
+    return number
+
+
+def read_moment(ctx: Context, text: str, example: str) -> tuple[datetime, str]:
+    """The moment `text` starts with (in the community's time zone) and the rest of it; a
+    time that cannot be read is refused with what went wrong and `example`."""
+    now = ctx.clock.now()
+    try:
+        moment, _phrase, rest = momentum.split_when(
+            text, lambda phrase: when.parse_moment(phrase, now, ctx.settings.zone)
+        )
+    except when.WhenError as error:
+        raise UserError(f"{error} For example: {example}") from None
+    return moment, rest
 
 
 def mention(word: str) -> str | None:

@@ -47,7 +47,7 @@ from bot.domain.members import is_away
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.digest_chart import chart_attachment
-from bot.features.meetings import meeting_starts, next_meeting
+from bot.features.meeting_queries import meeting_starts, next_meeting
 from bot.features.pulse_results import latest_sections
 from bot.messages import OutMessage, Response
 from bot.scheduling import JobSpec

@@ -15,12 +15,11 @@ from sqlmodel import col, select
 from bot import commands as c
 from bot.config import CommunitySettings
 from bot.context import Context
-from bot.domain import momentum as rules
 from bot.domain import when
 from bot.domain.checkins import local_time
-from bot.domain.text import clean_text, read_number, web_link
+from bot.domain.text import clean_text, web_link
 from bot.errors import UserError
-from bot.features.base import Feature, Verb, usage_error
+from bot.features.base import Feature, Verb, number_or_usage, read_moment, usage_error
 from bot.features.rsvp import (
     CalendarFile,
     ShowComing,
@@ -36,6 +35,7 @@ from bot.storage.tables_meetings import Event
 from bot.storage.uow import UnitOfWork
 
 MAX_TITLE = 200
+EXAMPLE = "/cop event add 2026-12-10 12:30 Drop-in: wound care https://meet.example.org/dropin"
 
 # ---- commands --------------------------------------------------------------------------
 
@@ -80,20 +80,6 @@ def _event(ctx: Context, event_id: int) -> Event:
     return event
 
 
-def _read(ctx: Context, text: str) -> tuple[object, str]:
-    now = ctx.clock.now()
-    try:
-        moment, _phrase, rest = rules.split_when(
-            text, lambda phrase: when.parse_moment(phrase, now, ctx.settings.zone)
-        )
-    except when.WhenError as error:
-        raise UserError(
-            f"{error} For example: /cop event add 2026-12-10 12:30 Drop-in: wound care "
-            "https://meet.example.org/dropin"
-        ) from None
-    return moment, rest
-
-
 def _title_and_link(rest: str) -> tuple[str, str | None]:
     words = rest.split()
     link = words[-1] if words and words[-1].lower().startswith(("http://", "https://")) else None
@@ -124,7 +110,7 @@ def _post(ctx: Context, key: str, title: str, event: Event, *extra: str) -> None
 
 def add_event(cmd: AddEvent, ctx: Context) -> Response:
     member = ctx.require_convener("add events")
-    starts_at, rest = _read(ctx, cmd.text)
+    starts_at, rest = read_moment(ctx, cmd.text, EXAMPLE)
     if not rest:
         raise UserError("Please give the event a title, e.g. /cop event add friday 12:30 Drop-in")
     title, link = _title_and_link(rest)
@@ -241,13 +227,6 @@ def remind_event(cmd: RemindEvent, ctx: Context) -> Response:
 # ---- parsing ---------------------------------------------------------------------------
 
 
-def _number(word: str) -> int:
-    number = read_number(word)
-    if number is None:
-        raise usage_error(EVENT)
-    return number
-
-
 def _parse(rest: str, _settings: CommunitySettings) -> c.Command:
     action, _, tail = rest.partition(" ")
     action, tail = action.lower(), tail.strip()
@@ -258,13 +237,13 @@ def _parse(rest: str, _settings: CommunitySettings) -> c.Command:
     first, _, after = tail.partition(" ")
     after = after.strip()
     if action == "move" and after:
-        return MoveEvent(_number(first), after)
+        return MoveEvent(number_or_usage(first, EVENT), after)
     if action == "cancel" and first and not after:
-        return CancelEvent(_number(first))
+        return CancelEvent(number_or_usage(first, EVENT))
     if action in ("who", "coming") and first and not after:
-        return ShowComing("event", _number(first))
+        return ShowComing("event", number_or_usage(first, EVENT))
     if action == "calendar" and first and not after:
-        return CalendarFile("event", _number(first))
+        return CalendarFile("event", number_or_usage(first, EVENT))
     raise usage_error(EVENT)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from bot import commands as c
 from bot.config import CommunitySettings
@@ -18,10 +18,11 @@ from bot.context import Context
 from bot.domain import momentum as rules
 from bot.domain import when
 from bot.domain.checkins import local_time
-from bot.domain.text import clean_text, plural_of, read_number
+from bot.domain.text import clean_text, plural_of
 from bot.errors import UserError
 from bot.features import find_time
-from bot.features.base import Feature, Verb, usage_error
+from bot.features.base import Feature, Verb, number_or_usage, read_moment, usage_error
+from bot.features.meeting_queries import open_challenges
 from bot.features.pulse_results import latest_sections
 from bot.features.rsvp import (
     CalendarFile,
@@ -34,7 +35,7 @@ from bot.features.rsvp import (
 )
 from bot.messages import OutMessage, Response, Section, say
 from bot.scheduling import JobSpec, at
-from bot.storage.tables import CheckIn, CheckInReply, Community, Meeting
+from bot.storage.tables import Community, Meeting
 from bot.storage.uow import UnitOfWork
 
 # ---- commands --------------------------------------------------------------------------
@@ -76,52 +77,6 @@ class RemindMeeting(c.Command):
     meeting_id: int
 
 
-# ---- queries other features use --------------------------------------------------------
-
-
-def meeting_starts(session: Session, community_id: int) -> list[datetime]:
-    """Every meeting start (not cancelled), ascending."""
-    return list(
-        session.exec(
-            select(Meeting.starts_at)
-            .where(Meeting.community_id == community_id, col(Meeting.cancelled).is_(False))
-            .order_by(col(Meeting.starts_at))
-        ).all()
-    )
-
-
-def next_meeting(session: Session, community_id: int, now: datetime) -> Meeting | None:
-    """The next meeting to start after `now`."""
-    return session.exec(
-        select(Meeting)
-        .where(
-            Meeting.community_id == community_id,
-            col(Meeting.cancelled).is_(False),
-            col(Meeting.starts_at) > now,
-        )
-        .order_by(col(Meeting.starts_at))
-    ).first()
-
-
-def open_challenges(session: Session, community_id: int) -> list[str]:
-    """The challenges shared at the last closed check-in: texts only, never names, in
-    alphabetical order (so neither order nor name gives an author away)."""
-    last = session.exec(
-        select(CheckIn.id)
-        .where(CheckIn.community_id == community_id, col(CheckIn.closed_at).is_not(None))
-        .order_by(col(CheckIn.closed_at).desc())
-    ).first()
-    if last is None:
-        return []
-    return sorted(
-        session.exec(
-            select(CheckInReply.text).where(
-                CheckInReply.checkin_id == last, CheckInReply.kind == "challenge"
-            )
-        ).all()
-    )
-
-
 # ---- handlers --------------------------------------------------------------------------
 
 
@@ -133,17 +88,6 @@ def _meeting(ctx: Context, meeting_id: int) -> Meeting:
             "See them with /cop meeting list."
         )
     return meeting
-
-
-def _read_moment(ctx: Context, text: str) -> tuple[datetime, str]:
-    now = ctx.clock.now()
-    try:
-        moment, _phrase, rest = rules.split_when(
-            text, lambda phrase: when.parse_moment(phrase, now, ctx.settings.zone)
-        )
-    except when.WhenError as error:
-        raise UserError(f"{error} For example: /cop meeting next 2026-12-03 14:00") from None
-    return moment, rest
 
 
 def _place(ctx: Context, starts_at: datetime, topic: str | None) -> Meeting:
@@ -244,7 +188,7 @@ def schedule_at(ctx: Context, starts_at: datetime, topic: str | None) -> Meeting
 def schedule_meeting(cmd: ScheduleMeeting, ctx: Context) -> Response:
     words = ctx.settings.words
     ctx.require_convener(f"set {plural_of(words.meeting)}")
-    starts_at, rest = _read_moment(ctx, cmd.text)
+    starts_at, rest = read_moment(ctx, cmd.text, "/cop meeting next 2026-12-03 14:00")
     topic = clean_text(rest, what="The topic", max_length=300) if rest else None
     meeting = schedule_at(ctx, starts_at, topic)
     when_text = local_time(starts_at, ctx.community.timezone)
@@ -350,13 +294,6 @@ def remind_meeting(cmd: RemindMeeting, ctx: Context) -> Response:
 # ---- parsing ---------------------------------------------------------------------------
 
 
-def _number(word: str) -> int:
-    number = read_number(word)
-    if number is None:
-        raise usage_error(MEETING)
-    return number
-
-
 def _parse(rest: str, _settings: CommunitySettings) -> c.Command:
     action, _, tail = rest.partition(" ")
     action, tail = action.lower(), tail.strip()
@@ -376,15 +313,15 @@ def _parse(rest: str, _settings: CommunitySettings) -> c.Command:
         return found
     first, _, after = tail.partition(" ")
     if action == "move" and after.strip():
-        return MoveMeeting(_number(first), after.strip())
+        return MoveMeeting(number_or_usage(first, MEETING), after.strip())
     if action == "cancel" and first and not after.strip():
-        return CancelMeeting(_number(first))
+        return CancelMeeting(number_or_usage(first, MEETING))
     if action == "topic" and after.strip():
-        return SetMeetingTopic(_number(first), after.strip())
+        return SetMeetingTopic(number_or_usage(first, MEETING), after.strip())
     if action in ("who", "coming") and first and not after.strip():
-        return ShowComing("meeting", _number(first))
+        return ShowComing("meeting", number_or_usage(first, MEETING))
     if action == "calendar" and first and not after.strip():
-        return CalendarFile("meeting", _number(first))
+        return CalendarFile("meeting", number_or_usage(first, MEETING))
     raise usage_error(MEETING)
 
 

@@ -18,7 +18,7 @@ from bot.domain import when
 from bot.features import momentum_links as links
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.email_digest import send_to_list
-from bot.features.meetings import meeting_starts, next_meeting
+from bot.features.meeting_queries import meeting_starts, next_meeting
 from bot.features.planners import planning_button, planning_invitation_section
 from bot.messages import OutMessage, Response
 from bot.scheduling import JobSpec, each

@@ -16,7 +16,7 @@ from bot.domain.text import clean_text, plural_of, read_number
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.catchup import catch_up_sections
-from bot.features.meetings import next_meeting
+from bot.features.meeting_queries import next_meeting
 from bot.features.mydata import audit
 from bot.messages import Button, OutMessage, Response, Section
 from bot.storage.tables import Member
