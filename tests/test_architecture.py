@@ -55,3 +55,15 @@ def test_migrations_create_exactly_the_tables_the_code_uses(engine):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
+
+
+def test_constraints_get_names_from_one_convention_on_every_database(engine):
+    """Every constraint has a name copbot chose (not one the database made up), so a later
+    migration can alter or drop it by name on SQLite and PostgreSQL alike."""
+    from sqlalchemy import inspect
+
+    claims = SQLModel.metadata.tables["job_claim"]
+    [unique] = [c for c in claims.constraints if c.__class__.__name__ == "UniqueConstraint"]
+    assert unique.name == "uq_job_claim_job_key_occurrence"
+    found = inspect(engine).get_unique_constraints("job_claim")
+    assert [u["name"] for u in found] == ["uq_job_claim_job_key_occurrence"]

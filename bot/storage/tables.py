@@ -15,6 +15,14 @@ from sqlmodel import Field, SQLModel
 
 from bot.storage.keys import key_column
 
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
 
 class Community(SQLModel, table=True):
     """A community of practice, bound to one channel on one platform."""
