@@ -99,7 +99,10 @@ async def serve(
         # dispatcher finishes the sends under way and hands back the rest, while the
         # adapters' connections are still open; then the connections close.
         scheduler.shutdown()
-        await app.dispatcher.stop(dispatcher, STOP_GRACE)
+        try:
+            await app.dispatcher.stop(dispatcher, STOP_GRACE)
+        except Exception:  # the connections still close, and the database with them
+            log.exception("the dispatcher did not stop cleanly")
         if started:
             stops = asyncio.gather(*(a.stop() for a in started), return_exceptions=True)
             with contextlib.suppress(Exception):
