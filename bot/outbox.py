@@ -296,11 +296,12 @@ class Dispatcher:
         arrived (None when it did not, or the platform cannot tell)."""
         if row.id not in self._uncertain:
             return None
-        self._uncertain.discard(row.id)  # type: ignore[arg-type]
         check = getattr(platform, "already_sent", None)
         if check is None:
+            self._uncertain.discard(row.id)  # type: ignore[arg-type]
             return None
         found: str | None = await check(row.channel_id, row.user_id, message, row.key)
+        self._uncertain.discard(row.id)  # type: ignore[arg-type]  (checked: a retry needs none)
         if found is not None:
             log.info("%s had arrived before the restart: not sent again", row.key)
         return found
