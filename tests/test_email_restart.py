@@ -17,12 +17,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from tests.copbot_process import COPBOT, _read_log, _until
 from tests.smtp_server import free_port, smtp_server
 
-pytestmark = pytest.mark.asyncio
 ADDRESSES = [f"member{n:03d}@example.org" for n in range(500)]
 IN_FLIGHT = 16  # the outbox sends at most 8 at once; two claims' worth at the most
 

@@ -22,7 +22,7 @@ from tests.discord_fake import user
 from tests.slack_fake import CHANNEL as SLACK_CHANNEL
 from tests.slack_fake import SECRET
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.postgres]
+pytestmark = pytest.mark.postgres
 PASSWORD = "pw-never-logged-7c1e"
 WORDS = (
     "my manager ignores escalation on night shifts",

@@ -19,7 +19,6 @@ from tests.discord_fake import FakeDiscord
 from tests.slack_fake import CHANNEL as SLACK_CHANNEL
 from tests.slack_fake import PEOPLE, FakeSlack
 
-pytestmark = pytest.mark.asyncio
 #: Far longer than any stop should take: reaching it means the signal was not honoured.
 HANG = 30.0
 

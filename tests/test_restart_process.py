@@ -17,8 +17,6 @@ import pytest
 from tests.copbot_process import copbot_run
 from tests.fan_out import QUICK_LEASE, arrived, fakes, queue_fan_out, until
 
-pytestmark = pytest.mark.asyncio
-
 
 @pytest.mark.parametrize("how", ["SIGTERM", "kill -9"])
 async def test_a_restart_mid_fan_out_loses_nothing_and_sends_nothing_twice(

@@ -26,7 +26,6 @@ from tests.slack_fake import PEOPLE, FakeSlack
 from tests.teams_fake import CHANNEL_ID as TEAMS_CHANNEL
 from tests.teams_fake import FakeTeams, person
 
-pytestmark = pytest.mark.asyncio
 TEAMS_CORA = person("cora", "Cora")
 TEAMS_PORT = re.compile(r"Teams endpoint: POST /api/messages on port (\d+)")
 THREE = (
