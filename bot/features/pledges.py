@@ -24,13 +24,13 @@ from bot.domain import when
 from bot.domain.checkins import local_time
 from bot.domain.text import clean_text, plural, plural_of, read_number
 from bot.errors import UserError
-from bot.features import help_requests
+from bot.features import help_requests, meeting_queries
 from bot.features.base import ButtonParser, Feature, FormParser, Verb, split_id, usage_error
 from bot.features.guard import guard_text
 from bot.features.wins import celebrate
 from bot.messages import Button, Choice, Form, FormField, OutMessage, Response, Section, say
 from bot.scheduling import JobSpec, at
-from bot.storage.tables import Community, Meeting, Member
+from bot.storage.tables import Community, Member
 from bot.storage.tables_wins import Pledge
 from bot.storage.uow import UnitOfWork
 
@@ -123,15 +123,8 @@ class OfferHelp(Command):
 
 def next_meeting(session: Session, community_id: int, now: datetime) -> datetime | None:
     """The start of the next meeting that isn't cancelled, after `now`."""
-    return session.exec(
-        select(Meeting.starts_at)
-        .where(
-            Meeting.community_id == community_id,
-            col(Meeting.cancelled).is_(False),
-            col(Meeting.starts_at) > now,
-        )
-        .order_by(col(Meeting.starts_at))
-    ).first()
+    found = meeting_queries.next_meeting(session, community_id, now)
+    return found.starts_at if found is not None else None
 
 
 def pledge_counts(session: Session, community_id: int, now: datetime) -> tuple[int, int, int]:
