@@ -68,14 +68,7 @@ def claim(
 
 def renew(engine: Engine, ids: Collection[int], until: datetime) -> None:
     """Keep this process's claims on `ids` (the heartbeat)."""
-    if not ids:
-        return
-    with engine.begin() as connection:
-        connection.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(list(ids)), OutboxMessage.status == "sending")
-            .values(lease_until=until)
-        )
+    _still_sending(engine, ids, lease_until=until)
 
 
 def finish(engine: Engine, row_id: int, values: dict[str, object]) -> None:
@@ -88,29 +81,28 @@ def finish(engine: Engine, row_id: int, values: dict[str, object]) -> None:
 
 def release(engine: Engine, ids: Collection[int], until: datetime | None = None) -> None:
     """Hand back claimed rows unsent: pending again (and, with `until`, not before then)."""
-    if not ids:
-        return
     values: dict[str, object] = {"status": "pending", "lease_until": None}
     if until is not None:
         values["next_attempt_at"] = until
-    with engine.begin() as connection:
-        connection.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(list(ids)), OutboxMessage.status == "sending")
-            .values(**values)
-        )
+    _still_sending(engine, ids, **values)
 
 
 def cut_short(engine: Engine, ids: Collection[int], now: datetime) -> None:
     """Sends interrupted mid-way (stopping): their claims end now, so the next dispatcher
     takes them at once, checking first whether they arrived."""
+    _still_sending(engine, ids, lease_until=now)
+
+
+def _still_sending(engine: Engine, ids: Collection[int], **values: object) -> None:
+    """Change the rows among `ids` that are still being sent (a row finished meanwhile,
+    by this or another process, is left as it is)."""
     if not ids:
         return
     with engine.begin() as connection:
         connection.execute(
             update(OutboxMessage)
             .where(col(OutboxMessage.id).in_(list(ids)), OutboxMessage.status == "sending")
-            .values(lease_until=now)
+            .values(**values)
         )
 
 
