@@ -16,9 +16,8 @@ from typing import TypeVar
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from bench.harness import postgres_database
 from tests.copbot_process import CORA, Copbot, copbot_run, timed, write_lock
 from tests.discord_fake import CHANNEL_ID, Exchange, user
 from tests.slack_fake import CHANNEL, PEOPLE
@@ -44,17 +43,8 @@ def database_url(
         return
     admin_url = request.getfixturevalue("postgres_admin_url")
     name = f"copbot_test_process_{os.getpid()}_{request.getfixturevalue('worker_id')}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    with admin.connect() as connection:
-        connection.execute(drop)
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(drop)
-        admin.dispose()
+    with postgres_database(admin_url, name) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

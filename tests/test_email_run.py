@@ -18,9 +18,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from bench.harness import postgres_database
 from bot.email_words import typed
 from tests.copbot_process import COPBOT, _read_log, _until
 from tests.smtp_server import Received, SmtpServer, free_port, smtp_server
@@ -39,17 +38,8 @@ def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     admin_url = request.getfixturevalue("postgres_admin_url")
     name = f"copbot_test_run_{os.getpid()}_{request.getfixturevalue('worker_id')}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    with admin.connect() as connection:
-        connection.execute(drop)
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(drop)
-        admin.dispose()
+    with postgres_database(admin_url, name) as url:
+        yield url
 
 
 def config(server: SmtpServer, web_port: int, opens_at: datetime) -> str:

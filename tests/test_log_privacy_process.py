@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.harness import postgres_database
 from tests.copbot_process import CONFIG, CORA, copbot_run
 from tests.discord_fake import CHANNEL_ID as DISCORD_CHANNEL
 from tests.discord_fake import user
@@ -37,18 +37,9 @@ SECRETS = ("xoxb-test", "fake-token", SECRET, PASSWORD, "a long random test key"
 @pytest.fixture
 def database_url(postgres_admin_url: str, worker_id: str):
     name = f"copbot_test_logs_{os.getpid()}_{worker_id}"
-    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    with admin.connect() as connection:
-        connection.execute(drop)
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(postgres_admin_url).set(database=name, password=PASSWORD)
-    try:
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(drop)
-        admin.dispose()
+    with postgres_database(postgres_admin_url, name) as url:
+        # trust auth lets any password in: one the log must never show
+        yield make_url(url).set(password=PASSWORD).render_as_string(hide_password=False)
 
 
 async def test_an_info_log_keeps_secrets_and_members_words_out(database_url, tmp_path: Path):
