@@ -105,3 +105,30 @@ async def test_a_founding_member_gets_a_plain_welcome(make_app, platform, person
     [welcome] = [d for d in platform.dms("ana") if d.key.startswith("welcome:")]
     assert "Catching up" not in welcome.text
     assert [b.action for b in welcome.message.buttons] == ["welcome.help", "plan.volunteer"]
+
+
+async def test_a_summary_no_longer_kept_is_rebuilt_counting_only_who_was_there(
+    make_app, clock, person
+):
+    """The posted summary is gone (its record dropped): the catch-up rebuilds it counting
+    the members there at the close, so later joiners still uncover nothing it held back."""
+    from sqlalchemy import delete
+    from sqlmodel import Session, col
+
+    from bot.storage.tables import OutboxMessage
+
+    app = make_app(_settings(conveners=["cora"], keepers=[]))
+    cora, ana, ben = (person(app, n) for n in ("Cora", "Ana", "Ben"))
+    cora.cop("checkin open")
+    ana.cop("reply challenge Discharge letters arrive late")
+    ben.cop("reply challenge anonymously My manager ignores escalation")
+    cora.cop("checkin close")
+    with Session(app.engine) as session:
+        session.execute(delete(OutboxMessage).where(col(OutboxMessage.key).endswith(":summary")))
+        session.commit()
+    clock.set(datetime(2026, 12, 3, 10, 0, tzinfo=UTC))
+    for name in ("Dee", "Eve", "Fay", "Gus", "Hal", "Ivy", "Jo"):
+        person(app, name).cop("help")
+    text = person(app, "Jo").says("catchup")
+    assert "Discharge letters arrive late — Ana" in text
+    assert "My manager ignores escalation" not in text
