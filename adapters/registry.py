@@ -23,6 +23,8 @@ LIBRARIES = {
     "jwt": "teams",
 }
 TITLES = {"slack": "Slack", "discord": "Discord", "teams": "Teams"}
+#: Slack over HTTP listens here unless --http-port says otherwise (Teams must not take it).
+SLACK_HTTP_PORT = 3000
 
 
 def missing_extra(error: ImportError) -> str | None:

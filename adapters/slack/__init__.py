@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from adapters.registry import AdapterUnavailable
+from adapters.registry import SLACK_HTTP_PORT, AdapterUnavailable
 from bot.config import Settings
 
 from .adapter import SlackAdapter
@@ -12,7 +12,7 @@ from .doctor import doctor
 from .manifest import manifest, manifest_yaml
 from .platform import SlackPlatform
 
-DEFAULT_HTTP_PORT = 3000
+DEFAULT_HTTP_PORT = SLACK_HTTP_PORT
 
 
 def make_adapter(settings: Settings, args: argparse.Namespace) -> SlackAdapter:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from adapters.registry import AdapterUnavailable
+from adapters.registry import SLACK_HTTP_PORT, AdapterUnavailable
 from bot.config import Settings
 
 from .adapter import DEFAULT_PORT, TeamsAdapter
@@ -39,7 +39,7 @@ def teams_port(settings: Settings, args: argparse.Namespace) -> int:
     slack_on_http = slack_too and (http is not None or not settings.slack_app_token)
     if teams is None:
         teams = http if http is not None and not slack_on_http else DEFAULT_PORT
-    if slack_on_http and teams != 0 and teams == (3000 if http is None else http):
+    if slack_on_http and teams != 0 and teams == (SLACK_HTTP_PORT if http is None else http):
         raise AdapterUnavailable(
             f"Slack and Teams cannot both listen on port {teams}: give Teams its own "
             "with --teams-port"
