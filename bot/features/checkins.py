@@ -10,9 +10,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam
+from sqlalchemy import Row, bindparam
 from sqlmodel import col, select
 
 from bot import anonymity
@@ -54,14 +55,27 @@ _OPEN_CHECKIN = (
     .order_by(col(CheckIn.id).desc())
     .limit(1)
 )
-_MY_REPLY = select(CheckInReply).where(
-    CheckInReply.checkin_id == bindparam("checkin"),
-    CheckInReply.kind == bindparam("kind"),
-    (CheckInReply.author_key == bindparam("key"))
-    | (col(CheckInReply.member_id) == bindparam("member")),
-)
-
 _REPLIES = CheckInReply.__table__  # type: ignore[attr-defined]
+_CHECKINS = CheckIn.__table__  # type: ignore[attr-defined]
+# A reply reads plain rows (no ORM objects): the check-in it answers and the member's reply.
+_REPLY_TARGET = select(
+    _CHECKINS.c.id, _CHECKINS.c.opened_at, _CHECKINS.c.closes_at, _CHECKINS.c.closed_at
+)
+_OPEN_REPLY_TARGET = (
+    _REPLY_TARGET.where(
+        _CHECKINS.c.community_id == bindparam("community"), _CHECKINS.c.closed_at.is_(None)
+    )
+    .order_by(_CHECKINS.c.id.desc())
+    .limit(1)
+)
+_NAMED_REPLY_TARGET = _REPLY_TARGET.where(
+    _CHECKINS.c.id == bindparam("checkin"), _CHECKINS.c.community_id == bindparam("community")
+)
+_MY_REPLY = select(_REPLIES.c.id, _REPLIES.c.anonymous).where(
+    _REPLIES.c.checkin_id == bindparam("checkin"),
+    _REPLIES.c.kind == bindparam("kind"),
+    (_REPLIES.c.author_key == bindparam("key")) | (_REPLIES.c.member_id == bindparam("member")),
+)
 _INSERT_REPLY = _REPLIES.insert()
 _UPDATE_REPLY = (
     _REPLIES.update().where(_REPLIES.c.id == bindparam("reply_id")).values(text=bindparam("text"))
@@ -85,6 +99,25 @@ def _checkin_for(ctx: Context, checkin_id: int | None) -> CheckIn:
     if checkin.closed_at is not None:
         raise UserError(f"That {ctx.settings.words.checkin} has closed.")
     return checkin
+
+
+def _reply_target(ctx: Context, checkin_id: int | None) -> Row[Any]:
+    """The check-in a reply answers (the open one unless named), as a plain row; the same
+    refusals as `_checkin_for`."""
+    connection = ctx.uow.session.connection()
+    if checkin_id is None:
+        found = connection.execute(_OPEN_REPLY_TARGET, {"community": ctx.community_id}).first()
+        if found is None:
+            raise UserError(f"There's no {ctx.settings.words.checkin} open right now.")
+        return found
+    found = connection.execute(
+        _NAMED_REPLY_TARGET, {"checkin": checkin_id, "community": ctx.community_id}
+    ).first()
+    if found is None:
+        raise UserError(f"I can't find that {ctx.settings.words.checkin}.")
+    if found.closed_at is not None:
+        raise UserError(f"That {ctx.settings.words.checkin} has closed.")
+    return found
 
 
 def open_checkin(cmd: c.OpenCheckIn, ctx: Context) -> Response:
@@ -265,7 +298,7 @@ def reply(cmd: c.ReplyToCheckIn, ctx: Context) -> Response:
     member = ctx.require_member()
     word = rules.kind_word(ctx.settings.words, cmd.kind)
     text = clean_text(cmd.text, what=f"Your {word}")
-    checkin = _checkin_for(ctx, cmd.checkin_id)
+    checkin = _reply_target(ctx, cmd.checkin_id)
     resend = replace(cmd, checkin_id=checkin.id)
     held = guard_text(ctx, text, confirmed=cmd.confirmed, resend=resend)
     if held is not None:  # it may identify a patient: the member edits or confirms first
@@ -273,24 +306,24 @@ def reply(cmd: c.ReplyToCheckIn, ctx: Context) -> Response:
     assert checkin.id is not None and member.id is not None
     key = _reply_key(ctx, checkin.id, cmd.kind, member.id)
     session = ctx.uow.session
-    existing = session.exec(
-        _MY_REPLY,
-        params={"checkin": checkin.id, "key": key, "kind": cmd.kind, "member": member.id},
+    connection = session.connection()  # plain statements: no ORM flush or objects
+    existing = connection.execute(
+        _MY_REPLY, {"checkin": checkin.id, "key": key, "kind": cmd.kind, "member": member.id}
     ).first()
     if existing is not None and not existing.anonymous and not cmd.anonymous:
-        session.execute(_UPDATE_REPLY, {"reply_id": existing.id, "text": text})
+        connection.execute(_UPDATE_REPLY, {"reply_id": existing.id, "text": text})
     else:  # new, or anonymous: a fresh row, so its id says nothing about what came before
         if existing is not None:
-            session.execute(_REPLIES.delete().where(_REPLIES.c.id == existing.id))
+            connection.execute(_REPLIES.delete().where(_REPLIES.c.id == existing.id))
             if not existing.anonymous:
-                _forget_named_reply(ctx, checkin, member)
+                _forget_named_reply(ctx, checkin.opened_at, member)
         row = {"checkin_id": checkin.id, "author_key": key, "kind": cmd.kind, "text": text}
         if cmd.anonymous:
             row |= {"id": anonymity.random_id(session, _REPLIES), "anonymous": True}
             ctx.acted_anonymously = True
         else:
             row |= {"anonymous": False, "member_id": member.id}
-        session.execute(_INSERT_REPLY, row)  # prepared Core statement: no ORM flush
+        connection.execute(_INSERT_REPLY, row)
         if not cmd.anonymous:
             ctx.record("replied")
     how = "anonymously (Chatham House rule)" if cmd.anonymous else "with your name"
@@ -316,11 +349,11 @@ def withdraw_reply(cmd: c.WithdrawReply, ctx: Context) -> Response:
     for row in mine:
         ctx.uow.session.delete(row)
         if not row.anonymous:
-            _forget_named_reply(ctx, checkin, member)
+            _forget_named_reply(ctx, checkin.opened_at, member)
     return Response(message=say(f"Your {word} is withdrawn; it won't be shared."))
 
 
-def _forget_named_reply(ctx: Context, checkin: CheckIn, member: Member) -> None:
+def _forget_named_reply(ctx: Context, opened_at: datetime, member: Member) -> None:
     """A named reply became anonymous or was withdrawn: its activity row goes too, so the
     keepers' figures never attribute it (anonymous replies are counted at the close)."""
     session = ctx.uow.session
@@ -329,7 +362,7 @@ def _forget_named_reply(ctx: Context, checkin: CheckIn, member: Member) -> None:
         .where(
             _ACTIVITY.c.member_id == member.id,
             _ACTIVITY.c.kind == "replied",
-            _ACTIVITY.c.at >= checkin.opened_at,
+            _ACTIVITY.c.at >= opened_at,
         )
         .order_by(_ACTIVITY.c.at.desc())
         .limit(1)
