@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Column, Integer, MetaData, Table, Text, event
+from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, event, select
 
 from bench.harness import (
     now_ns,
@@ -45,6 +45,9 @@ DEFAULT_POSTGRES_URL = os.environ.get(
 TARGET_REPLIES_PER_S = 1_000  # stated for SQLite
 TARGET_P99_MS = 5.0
 TARGET_BARE_RATIO = 3.0  # a reply within 3x of a bare transaction making the same writes
+# A reply must also read (its community and member, the open check-in, an earlier reply):
+# a second baseline makes the same reads and writes, with no copbot and no ORM, so the
+# figure beside it is copbot's own cost over the database work it cannot avoid.
 
 CHANNEL = "bench-cop"
 START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday, 09:00 in London: not quiet hours
@@ -102,6 +105,8 @@ class CheckinResult:
     summary_headline: str
     writes_per_reply: float = 0.0  # INSERT/UPDATE/DELETE statements a reply makes, on average
     bare_per_s: float = 0.0  # bare transactions of that many inserts, same database, per s
+    reads_per_reply: float = 0.0  # SELECT statements a reply makes, on average
+    same_work_per_s: float = 0.0  # bare transactions of those reads and writes, per s
 
     @property
     def replies_per_s(self) -> float:
@@ -217,6 +222,7 @@ async def _cycle(
     first = summaries[0].message.sections[0] if summaries else None
     headline = (first.heading or first.text or "") if first else ""
 
+    round_writes = max(round(writes.count / max(len(reply_ns), 1)), 1)
     saved = sum(1 for a in answers if a.startswith("Thank you!") and " is saved " in a)
     updated = sum(1 for a in answers if a.startswith("Thank you!") and " is updated " in a)
     return CheckinResult(
@@ -234,23 +240,32 @@ async def _cycle(
         summary_posted=len(summaries) == 1,
         summary_headline=headline,
         writes_per_reply=writes.count / max(len(reply_ns), 1),
-        bare_per_s=_bare_transactions(
-            app, max(round(writes.count / max(len(reply_ns), 1)), 1), len(reply_ns)
+        bare_per_s=_bare_transactions(app, round_writes, len(reply_ns)),
+        reads_per_reply=writes.reads / max(len(reply_ns), 1),
+        same_work_per_s=_bare_transactions(
+            app, round_writes, len(reply_ns), reads=round(writes.reads / max(len(reply_ns), 1))
         ),
     )
 
 
 class _WriteCounter:
-    """Counts the INSERT/UPDATE/DELETE statements sent while `counting()` is open."""
+    """Counts the INSERT/UPDATE/DELETE (`count`) and SELECT (`reads`) statements sent while
+    `counting()` is open."""
 
     def __init__(self, app: App) -> None:
         self.count = 0
+        self.reads = 0
         self._on = False
         event.listen(app.engine, "before_cursor_execute", self._seen)
 
     def _seen(self, _conn, _cursor, statement: str, *_args: object) -> None:
-        if self._on and statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+        if not self._on:
+            return
+        verb = statement.lstrip()[:6].upper()
+        if verb in ("INSERT", "UPDATE", "DELETE"):
             self.count += 1
+        elif verb == "SELECT":
+            self.reads += 1
 
     @contextlib.contextmanager
     def counting(self) -> Iterator[None]:
@@ -261,16 +276,22 @@ class _WriteCounter:
             self._on = False
 
 
-def _bare_transactions(app: App, writes: int, transactions: int) -> float:
+def _bare_transactions(app: App, writes: int, transactions: int, reads: int = 0) -> float:
     """The baseline: `transactions` bare transactions (SQLAlchemy Core, no ORM, no copbot)
-    of `writes` one-row inserts each, on the same database; transactions per second."""
+    of `reads` one-row primary-key reads, then `writes` one-row inserts each, on the same
+    database; transactions per second."""
     scratch = Table(
         "bench_bare", MetaData(), Column("id", Integer, primary_key=True), Column("body", Text)
     )
     scratch.create(app.engine, checkfirst=True)
+    with app.engine.begin() as connection:  # rows for the reads to find
+        connection.execute(scratch.insert(), [{"body": f"seed {n}"} for n in range(100)])
+    read = select(scratch.c.body).where(scratch.c.id == bindparam("id"))
     start = now_ns()
     for n in range(transactions):
         with app.engine.begin() as connection:
+            for r in range(reads):
+                connection.execute(read, {"id": 1 + (n + r) % 100}).first()
             for w in range(writes):
                 connection.execute(scratch.insert().values(body=f"bare {n}.{w}: a line of text"))
     elapsed = now_ns() - start
@@ -306,6 +327,8 @@ def report(results: Sequence[CheckinResult]) -> str:
         row("replies/s", ",.0f", lambda r: r.replies_per_s),
         row("writes per reply", ".1f", lambda r: r.writes_per_reply),
         row("bare transactions/s", ",.0f", lambda r: r.bare_per_s),
+        row("reads per reply", ".1f", lambda r: r.reads_per_reply),
+        row("same reads+writes bare/s", ",.0f", lambda r: r.same_work_per_s),
         row("p50 per reply (ms)", ".2f", lambda r: r.reply_ms(50)),
         row("p99 per reply (ms)", ".2f", lambda r: r.reply_ms(99)),
         row("max per reply (ms)", ".2f", lambda r: r.reply_ms(100)),
@@ -330,6 +353,12 @@ def report(results: Sequence[CheckinResult]) -> str:
             f"{r.backend}: a bare transaction of the same {r.writes_per_reply:.0f} writes runs "
             f"{ratio:.1f}x a reply's rate (target <= {TARGET_BARE_RATIO:g}x): "
             f"{verdict(ratio <= TARGET_BARE_RATIO)}"
+        )
+        same = r.same_work_per_s / r.replies_per_s if r.replies_per_s else float("inf")
+        lines.append(
+            f"{r.backend}: a bare transaction of the same {r.reads_per_reply:.0f} reads and "
+            f"{r.writes_per_reply:.0f} writes runs {same:.1f}x a reply's rate (for comparison: "
+            "what copbot adds over the database work a reply cannot avoid)"
         )
         lines.append(
             f"{r.backend}: p99 per reply {r.reply_ms(99):.2f} ms vs <= {TARGET_P99_MS:g} ms: "

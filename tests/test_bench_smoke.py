@@ -27,6 +27,9 @@ def test_checkin_cycle_on_sqlite_does_the_whole_cycle(tmp_path: Path) -> None:
     assert result.summary_headline.startswith("Success (")
     assert 1 <= result.writes_per_reply <= 5  # counted: a reply writes its row and activity
     assert result.bare_per_s > 0  # the baseline ran beside it
+    # A reply reads who is acting, the open check-in and any earlier reply of theirs.
+    assert 3 <= result.reads_per_reply <= 6
+    assert result.same_work_per_s > 0  # and the baseline making those reads too
 
 
 def test_percentile_is_nearest_rank() -> None:
