@@ -16,7 +16,8 @@ from adapters.console.workspace import ConsoleWorkspace
 from bot.bootstrap import build_app
 from bot.clock import ManualClock
 from bot.commands import Actor, Inbound
-from bot.features.polls import ClosePoll, poll_status
+from bot.features.poll_commands import ClosePoll
+from bot.features.poll_queries import poll_status
 from bot.scheduling import RunReport
 from bot.storage.tables import Activity, Meeting, OutboxMessage
 from bot.storage.tables_polls import Ballot, Poll, Problem

@@ -345,7 +345,7 @@ def _wins(session: Session, community_id: int, start: datetime, end: datetime) -
 def _polls(session: Session, community_id: int, now: datetime, start: datetime) -> list[str]:
     """Open polls, and those closed in the last 14 days or since `start`, whichever is longer."""
     try:
-        from bot.features.polls import poll_status
+        from bot.features.poll_queries import poll_status
     except ImportError:  # polls not installed
         return []
     recent = max(timedelta(days=14), now - start)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.features import library, pledges, polls, stories, wins
+from bot.features import library, pledges, poll_queries, stories, wins
 
 
 def wins_between(session: Session, community_id: int, start: datetime, end: datetime) -> list[str]:
@@ -51,4 +51,4 @@ def poll_status(
     """One line per poll worth mentioning (turnout and results, no names): the open ones and
     those closed in the last 14 days, or since `since` if that is longer ago."""
     recent = max(timedelta(days=14), now - since) if since is not None else timedelta(days=14)
-    return [status.text for status in polls.poll_status(session, community_id, now, recent)]
+    return [status.text for status in poll_queries.poll_status(session, community_id, now, recent)]
