@@ -3,7 +3,7 @@ an event (Going / Maybe / Can't make it), the times that suit you for a find-a-t
 joining or leaving the co-consulting rotation and saying whether your group met.
 
 Each page shows what the core shows the member (a read-only command) with the core's own
-buttons, sealed for this link (see pages.Pages._reply): pressing one is a POST with the
+buttons, sealed for this link (see page_base.PageBase._reply): pressing one is a POST with the
 link's CSRF token, handled by the core like the same button in a chat. No JavaScript.
 """
 
@@ -15,7 +15,8 @@ from adapters.web.render import ButtonView
 
 if TYPE_CHECKING:
     from adapters.web import translate
-    from adapters.web.pages import Answer, Pages, Visit
+    from adapters.web.page_base import Answer, Visit
+    from adapters.web.pages import Pages
 
 #: The core buttons each of these link actions may press (prefixes).
 ALLOWED: dict[str, tuple[str, ...]] = {

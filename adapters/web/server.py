@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from sqlmodel import Session
 
-from adapters.web.pages import Answer, Pages, Visit, one_click
+from adapters.web.page_base import Answer, Visit
+from adapters.web.pages import Pages, one_click
 from adapters.web.render import environment
 from adapters.web.signing import Signer
 from bot import pages as queries
