@@ -1,13 +1,12 @@
 """Check-ins: 'what has happened since we last met?' — open, reply, remind, summarise.
 
 Members reply privately, named or anonymously (the Chatham House rule); one reminder goes
-to those who have not replied; at close a summary is posted in the channel.
+to those who have not replied; at close a summary is posted in the channel. What members
+type and press is read in checkin_parsing; the timers are in checkin_jobs.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -18,32 +17,25 @@ from sqlmodel import col, select
 
 from bot import anonymity
 from bot import commands as c
-from bot.config import CheckinSettings, CommunitySettings
 from bot.context import Context
 from bot.domain import checkins as rules
 from bot.domain import when
 from bot.domain.text import clean_text, plural_of, short
-from bot.errors import FieldError, UserError
-from bot.features.base import Feature, Verb, split_id, usage_error
+from bot.errors import UserError
+from bot.features.base import Feature
+from bot.features.checkin_jobs import collect_jobs
+from bot.features.checkin_parsing import CHECKIN, REPLY, SKIP, reply_button, reply_form, skip_button
 from bot.features.checkin_summary import summary_key, summary_of
 from bot.features.guard import guard_text
 from bot.features.wins import offer_success_wins
 from bot.messages import Choice, Form, FormField, Response, Section, say
-from bot.scheduling import JobSpec, at, each
 from bot.storage.tables import (
     Activity,
     CheckIn,
     CheckInReply,
     CheckInSkip,
-    Community,
-    Meeting,
     Member,
 )
-from bot.storage.uow import UnitOfWork
-
-log = logging.getLogger(__name__)
-
-ANONYMOUS_WORDS = {"anon", "anonymous", "anonymously", "unnamed", "chatham"}
 
 # ---- handlers --------------------------------------------------------------------------
 
@@ -400,211 +392,15 @@ def skip(cmd: c.SkipCheckIn, ctx: Context) -> Response:
     )
 
 
-# ---- parsing ---------------------------------------------------------------------------
-
-
-def _parse_checkin(rest: str, _settings: CommunitySettings) -> c.Command:
-    match rest.lower():
-        case "":
-            return c.ShowCheckIn()
-        case "open" | "start":
-            return c.OpenCheckIn()
-        case "close" | "end":
-            return c.CloseCheckIn()
-    raise usage_error(CHECKIN)
-
-
-def _kind(word: str, kinds: Mapping[str, c.ReplyKind]) -> c.ReplyKind:
-    kind = kinds.get(word.lower())
-    if kind is None:
-        names = " / ".join(dict.fromkeys(kinds))
-        raise UserError(f"'{word[:40]}' isn't a kind of reply. Choose one of: {names}.")
-    return kind
-
-
-def _leading_kind(rest: str, kinds: Mapping[str, c.ReplyKind]) -> tuple[c.ReplyKind, str]:
-    """Split 'bright spot Shared care plans' into a kind (words may have spaces) and text."""
-    lowered = rest.lower()
-    for word in sorted(kinds, key=len, reverse=True):
-        if lowered == word or lowered.startswith(word + " "):
-            return kinds[word], rest[len(word) :].strip()
-    return _kind(rest.partition(" ")[0], kinds), ""
-
-
-def _parse_reply(rest: str, settings: CommunitySettings) -> c.Command:
-    kinds = rules.kind_aliases(settings.words)
-    if not rest:
-        return c.ShowCheckIn()
-    first, _, text = rest.partition(" ")
-    if first.lower() == "withdraw":
-        if not text.strip():
-            raise usage_error(REPLY)
-        return c.WithdrawReply(_kind(text.strip(), kinds))
-    kind, text = _leading_kind(rest, kinds)
-    anonymous = False
-    word, _, remainder = text.partition(" ")
-    if word.lower().strip(",:") in ANONYMOUS_WORDS:
-        anonymous, text = True, remainder.strip()
-    if not text:
-        raise UserError(f"Please add your words after the kind. Usage: {REPLY.usage}")
-    return c.ReplyToCheckIn(kind=kind, text=text, anonymous=anonymous)
-
-
-def _parse_skip(rest: str, _settings: CommunitySettings) -> c.Command:
-    lowered = rest.lower()
-    if not rest:
-        return c.SkipCheckIn()
-    if lowered in ("off", "back", "stop"):
-        return c.SkipCheckIn(off=True)
-    if lowered.startswith("until "):
-        return c.SkipCheckIn(until=rest[6:].strip())
-    raise usage_error(SKIP)
-
-
-def _reply_button(value: str) -> c.Command:
-    checkin_id, kind = split_id(value)
-    if kind not in c.REPLY_KINDS:
-        raise UserError("That button is out of date. Try /cop checkin.")
-    return c.StartReply(checkin_id=checkin_id, kind=kind)  # type: ignore[arg-type]
-
-
-def _skip_button(value: str) -> c.Command:
-    checkin_id, _ = split_id(value)
-    return c.SkipCheckIn(checkin_id=checkin_id)
-
-
-def _reply_form(metadata: str, values: Mapping[str, str]) -> c.Command:
-    checkin_id, kind = split_id(metadata, "form")
-    if kind not in c.REPLY_KINDS:
-        raise UserError("That form is out of date. Try /cop checkin.")
-    share = values.get("share", "named")
-    if share not in ("named", "anonymous"):
-        raise FieldError(
-            "Please choose whether to share with your name or anonymously.", field="share"
-        )
-    return c.ReplyToCheckIn(
-        kind=kind,  # type: ignore[arg-type]
-        text=values.get("text", ""),
-        anonymous=share == "anonymous",
-        checkin_id=checkin_id,
-    )
-
-
-# ---- schedules -------------------------------------------------------------------------
-
-
-def collect_jobs(uow: UnitOfWork, settings_of: object) -> list[JobSpec]:
-    """Each community's check-in rhythm, and each open check-in's reminder and close."""
-    session = uow.session
-    specs: list[JobSpec] = []
-    communities = session.exec(select(Community).where(col(Community.closed_at).is_(None))).all()
-    for community in communities:
-        settings: CommunitySettings = settings_of(community)  # type: ignore[operator]
-        if settings.checkin.schedule:
-            specs.append(_rhythm(uow, community, settings.checkin))
-    open_checkins = session.exec(
-        select(CheckIn)
-        .join(Community, col(Community.id) == col(CheckIn.community_id))
-        .where(col(CheckIn.closed_at).is_(None), col(Community.closed_at).is_(None))
-    ).all()
-    for checkin in open_checkins:
-        assert checkin.id is not None
-        checkin_id = checkin.id
-        specs.append(
-            JobSpec(
-                key=f"checkin-close:{checkin_id}",
-                community_id=checkin.community_id,
-                times=at(checkin.closes_at),
-                catch_up=True,
-                make=lambda _t, i=checkin_id: c.CloseCheckIn(checkin_id=i),
-            )
-        )
-        if checkin.remind_at is not None and checkin.reminded_at is None:
-            specs.append(
-                JobSpec(
-                    key=f"checkin-remind:{checkin_id}",
-                    community_id=checkin.community_id,
-                    times=at(checkin.remind_at),
-                    make=lambda _t, i=checkin_id: c.RemindCheckIn(checkin_id=i),
-                    grace=checkin.closes_at - checkin.remind_at,
-                )
-            )
-    return specs
-
-
-def _after_meetings(
-    schedule: when.AfterMeeting, meetings: Sequence[datetime], zone: ZoneInfo, community_id: int
-) -> list[datetime]:
-    """When check-ins open after each meeting; a meeting whose date cannot be worked out
-    (stored before dates were bounded) is logged and left out, the others still count."""
-    times: list[datetime] = []
-    for start in meetings:
-        try:
-            times.append(schedule.fire_time(start, zone))
-        except (OverflowError, ValueError):
-            log.warning("community %s: no check-in after a meeting on %s", community_id, start)
-    return times
-
-
-def _rhythm(uow: UnitOfWork, community: Community, checkin: CheckinSettings) -> JobSpec:
-    assert checkin.schedule and community.id
-    zone = ZoneInfo(community.timezone)
-    schedule = when.parse_schedule(checkin.schedule)
-    community_id = community.id
-    if isinstance(schedule, when.AfterMeeting):
-        meetings = uow.session.exec(
-            select(Meeting.starts_at).where(
-                Meeting.community_id == community_id, col(Meeting.cancelled).is_(False)
-            )
-        ).all()
-        times = each(_after_meetings(schedule, meetings, zone, community_id))
-    else:
-        recurrence = schedule
-
-        def times(start: datetime, end: datetime) -> list[datetime]:
-            return recurrence.between(start, end, zone)
-
-    return JobSpec(
-        key=f"checkin-open:{community_id}",
-        community_id=community_id,
-        times=times,
-        make=lambda t: c.OpenCheckIn(community_id=community_id, occurrence=t),
-        grace=checkin.grace_period,
-        once_per_local_day=community.timezone,
-        since=community.created_at,
-    )
-
-
-CHECKIN = Verb(
-    "checkin",
-    _parse_checkin,
-    usage="/cop checkin · /cop checkin open · /cop checkin close",
-    help="see the open check-in and your replies",
-    convener_help="open or close a check-in now (/cop checkin open · close)",
-    aliases=("check-in",),
-)
-REPLY = Verb(
-    "reply",
-    _parse_reply,
-    usage="/cop reply <kind> [anonymously] <text> · /cop reply withdraw <kind> · /cop reply",
-    help="share a success, challenge or learning (add 'anonymously' to leave your name off)",
-)
-SKIP = Verb(
-    "skip",
-    _parse_skip,
-    usage="/cop skip · /cop skip until <date> · /cop skip off",
-    help="skip this check-in, or say you are away until a date",
-)
-
 FEATURE = Feature(
     name="checkins",
     verbs=(CHECKIN, REPLY, SKIP),
     buttons={
-        "checkin.reply": _reply_button,
-        "checkin.skip": _skip_button,
+        "checkin.reply": reply_button,
+        "checkin.skip": skip_button,
         "checkin.show": lambda _value: c.ShowCheckIn(),
     },
-    forms={"checkin.reply": _reply_form},
+    forms={"checkin.reply": reply_form},
     handlers={
         c.OpenCheckIn: open_checkin,
         c.CloseCheckIn: close_checkin,
