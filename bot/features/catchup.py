@@ -22,7 +22,7 @@ from bot.features.base import Feature, Verb, usage_error
 from bot.features.checkin_summary import posted_summary, summary_of
 from bot.features.meeting_queries import next_meeting
 from bot.features.poll_queries import poll_status
-from bot.features.wins import describe_wins, wins_between
+from bot.features.win_queries import describe_wins, wins_between
 from bot.messages import Button, OutMessage, Response, Section
 from bot.storage.tables import CheckIn, Member
 

@@ -27,7 +27,7 @@ from bot.features.checkin_jobs import collect_jobs
 from bot.features.checkin_parsing import CHECKIN, REPLY, SKIP, reply_button, reply_form, skip_button
 from bot.features.checkin_summary import summary_key, summary_of
 from bot.features.guard import guard_text
-from bot.features.wins import offer_success_wins
+from bot.features.win_queries import offer_success_wins
 from bot.messages import Choice, Form, FormField, Response, Section, say
 from bot.storage.tables import (
     Activity,

@@ -336,7 +336,7 @@ def story_figures(
 
 def _wins(session: Session, community_id: int, start: datetime, end: datetime) -> list[str]:
     try:
-        from bot.features.wins import describe_wins, wins_between
+        from bot.features.win_queries import describe_wins, wins_between
     except ImportError:  # wins not installed
         return []
     return describe_wins(session, wins_between(session, community_id, start, end))

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.features import library, pledges, poll_queries, stories, wins
+from bot.features import library, pledges, poll_queries, stories, win_queries
 
 
 def wins_between(session: Session, community_id: int, start: datetime, end: datetime) -> list[str]:
     """The texts of the wins posted in [start, end) (no names)."""
-    return [win.text for win in wins.wins_between(session, community_id, start, end)]
+    return [win.text for win in win_queries.wins_between(session, community_id, start, end)]
 
 
 def resources_between(

@@ -20,7 +20,7 @@ from bot.domain import when
 from bot.domain.text import clean_text, read_number, short
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
-from bot.features.wins import resurface_win
+from bot.features.win_queries import resurface_win
 from bot.messages import OutMessage, Response, Section, say
 from bot.scheduling import JobSpec
 from bot.storage.tables import Activity, CheckIn, CheckInReply, Community, Meeting

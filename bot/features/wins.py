@@ -2,221 +2,41 @@
 
 A member posts a win (named, crediting others, or anonymously); others cheer it once each.
 Someone else's contribution is posted only after they agree. A named check-in success can
-become a win with one click. For other features: `wins_between` (the digest),
-`resurface_candidate` / `resurface_win` (quiet spells) and `offer_success_wins` (check-ins).
+become a win with one click. What other features read is in win_queries (`wins_between`
+for the digest, `resurface_win` for quiet spells, `offer_success_wins` for check-ins); what
+members type and press is read in win_parsing; the commands are in win_commands.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-
-from sqlmodel import Session, col, func, select
+from sqlmodel import col, select
 
 from bot import anonymity
-from bot.commands import Command
-from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain import wins as rules
 from bot.domain.checkins import local_time
-from bot.domain.text import clean_text, plural_of, read_number
-from bot.errors import FieldError, UserError
-from bot.features.base import ButtonParser, Feature, Verb, mention, split_id, usage_error
+from bot.domain.text import clean_text, plural_of
+from bot.errors import UserError
+from bot.features.base import Feature
 from bot.features.guard import guard_text
+from bot.features.win_commands import (
+    AnswerNomination,
+    CheerWin,
+    ListWins,
+    NominateWin,
+    PostWin,
+    StartWinForm,
+    WinFromReaction,
+    WinFromReply,
+    WithdrawWin,
+)
+from bot.features.win_parsing import BUTTONS, WIN, WINS, share_form
+from bot.features.win_queries import byline, cheer_counts
 from bot.messages import Button, Form, FormField, OutMessage, Response, Section, say
 from bot.storage.tables import CheckIn, CheckInReply, Member
 from bot.storage.tables_wins import Win, WinCheer, WinCredit
 
-ANONYMOUS_WORDS = {"anon", "anonymous", "anonymously", "unnamed", "chatham"}
-_MENTION_HEAD = re.compile(
-    r"\s*(<@[A-Za-z0-9._-]+(?:\|[^>]*)?>)[,:]?(?:\s+(?:and|&)(?=\s))?\s*", re.I
-)
 RECENT = 10
-
-# ---- commands ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PostWin(Command):
-    """Celebrate a win now: named (optionally crediting members) or anonymously."""
-
-    text: str
-    credits: tuple[str, ...] = ()
-    anonymous: bool = False
-    confirmed: bool = False  # seen the patient-identifier warning (bot.features.guard)
-
-
-@dataclass(frozen=True)
-class NominateWin(Command):
-    """Celebrate someone else's contribution, once they agree."""
-
-    nominee: str
-    text: str
-    confirmed: bool = False  # seen the patient-identifier warning (bot.features.guard)
-
-
-@dataclass(frozen=True)
-class AnswerNomination(Command):
-    win_id: int
-    agree: bool
-
-
-@dataclass(frozen=True)
-class CheerWin(Command):
-    win_id: int
-
-
-@dataclass(frozen=True)
-class WithdrawWin(Command):
-    win_id: int
-
-
-@dataclass(frozen=True)
-class ListWins(Command):
-    pass
-
-
-@dataclass(frozen=True)
-class WinFromReply(Command):
-    """Turn one's own named check-in success into a win (the button after a check-in)."""
-
-    reply_id: int
-
-
-@dataclass(frozen=True)
-class WinFromReaction(Command):
-    """Someone reacted 🎉 to a member's message: ask its author whether to share a win."""
-
-    author_user_id: str
-    message_ref: str  # the platform's reference to the message, to ask only once
-
-
-@dataclass(frozen=True)
-class StartWinForm(Command):
-    """Open the 'share a win' form (the button in that private question)."""
-
-
-# ---- queries for other features ------------------------------------------------------------
-
-
-def wins_between(session: Session, community_id: int, start: datetime, end: datetime) -> list[Win]:
-    """Wins posted in [start, end) and not withdrawn, oldest first (for the weekly digest).
-
-    Anonymous wins are included with `anonymous=True` and `member_id=None`: show their text,
-    never a name. `describe_wins` gives each one's line with byline and cheers."""
-    return list(
-        session.exec(
-            select(Win)
-            .where(
-                Win.community_id == community_id,
-                Win.status == "posted",
-                col(Win.posted_at) >= start,
-                col(Win.posted_at) < end,
-            )
-            .order_by(col(Win.posted_at), col(Win.id))
-        ).all()
-    )
-
-
-def cheer_counts(session: Session, win_ids: Sequence[int]) -> dict[int, int]:
-    """How many members cheered each win."""
-    if not win_ids:
-        return {}
-    rows = session.exec(
-        select(WinCheer.win_id, func.count())
-        .where(col(WinCheer.win_id).in_(list(win_ids)))
-        .group_by(col(WinCheer.win_id))
-    ).all()
-    return {win_id: count for win_id, count in rows}
-
-
-def byline(session: Session, win: Win) -> str:
-    """'— Ana, with Ben and Dee', '— Ana (nominated by Ben)' or '— shared anonymously'."""
-    if win.anonymous or win.member_id is None:
-        return rules.byline(win, None, [], None)
-    credited = session.exec(
-        select(Member.display_name)
-        .join(WinCredit, col(WinCredit.member_id) == col(Member.id))
-        .where(WinCredit.win_id == win.id)
-        .order_by(col(Member.display_name))
-    ).all()
-    name = _name(session, win.member_id)
-    nominator = _name(session, win.nominated_by) if win.nominated_by else None
-    return rules.byline(win, name, list(credited), nominator)
-
-
-def describe_wins(session: Session, wins: Sequence[Win]) -> list[str]:
-    """One line per win: '#4 We cut waiting times — Ana · 3 cheers'."""
-    counts = cheer_counts(session, [w.id for w in wins if w.id is not None])
-    return [rules.win_line(w, byline(session, w), counts.get(w.id or 0, 0)) for w in wins]
-
-
-def resurface_candidate(session: Session, community_id: int, now: datetime) -> Win | None:
-    """A past named win worth bringing back in a quiet spell, or None.
-
-    Only posted, named (never anonymous), not withdrawn wins, at least four weeks old and
-    never resurfaced before; the most cheered first, then the oldest."""
-    cheers = (
-        select(WinCheer.win_id, func.count().label("n")).group_by(col(WinCheer.win_id)).subquery()
-    )
-    return session.exec(
-        select(Win)
-        .outerjoin(cheers, cheers.c.win_id == col(Win.id))
-        .where(
-            Win.community_id == community_id,
-            Win.status == "posted",
-            col(Win.anonymous).is_(False),
-            col(Win.member_id).is_not(None),
-            col(Win.resurfaced_at).is_(None),
-            col(Win.posted_at) <= now - rules.RESURFACE_AFTER,
-        )
-        .order_by(func.coalesce(cheers.c.n, 0).desc(), col(Win.posted_at), col(Win.id))
-    ).first()
-
-
-def resurface_win(ctx: Context) -> Win | None:
-    """Post `resurface_candidate` ("Three months ago, …") in the channel, once per win.
-    For the quiet-spell feature: call it inside its own command; returns the win or None."""
-    now = ctx.clock.now()
-    session = ctx.uow.session
-    win = resurface_candidate(session, ctx.community_id, now)
-    if win is None:
-        return None
-    win.resurfaced_at = now
-    session.add(win)
-    count = cheer_counts(session, [win.id or 0]).get(win.id or 0, 0)
-    message = rules.resurface_message(win, byline(session, win), count, now, ctx.settings.words)
-    ctx.post(f"win:{win.id}:resurface", message)
-    return win
-
-
-def offer_success_wins(ctx: Context, replies: Sequence[CheckInReply]) -> None:
-    """When a check-in closes: offer each *named* success's author, privately, to celebrate it
-    as a win. Anonymous successes are never offered (that would break their anonymity)."""
-    named = [r for r in replies if r.kind == "success" and not r.anonymous and r.member_id]
-    if not named:
-        return
-    session = ctx.uow.session
-    members = {
-        m.id: m
-        for m in session.exec(
-            select(Member).where(col(Member.id).in_({r.member_id for r in named}))
-        ).all()
-    }
-    now = ctx.clock.now()
-    for reply in named:
-        member = members.get(reply.member_id)
-        if member is None or reply.id is None:
-            continue
-        ctx.dm(
-            member,
-            f"win:offer:reply:{reply.id}",
-            rules.success_offer(reply.id, reply.text, ctx.settings.words),
-            expires_at=now + rules.NOMINATION_WINDOW,
-        )
-
 
 # ---- handlers ------------------------------------------------------------------------------
 
@@ -540,114 +360,11 @@ def _known(ctx: Context, user_id: str, what: str) -> Member:
     return found
 
 
-def _name(session: Session, member_id: int | None) -> str:
-    member = session.get(Member, member_id) if member_id is not None else None
-    return member.display_name if member else "a member"
-
-
-# ---- parsing -------------------------------------------------------------------------------
-
-
-def _number(text: str) -> int | None:
-    return read_number(text)
-
-
-def _leading_mentions(text: str) -> tuple[list[str], str]:
-    """'<@ana> and <@ben>: We did it' -> (['ana', 'ben'], 'We did it'); line breaks are kept."""
-    found: list[str] = []
-    while head := _MENTION_HEAD.match(text):
-        user_id = mention(head.group(1))
-        assert user_id is not None
-        found.append(user_id)
-        text = text[head.end() :]
-    return found, text.strip()
-
-
-def _parse_win(rest: str, _settings: CommunitySettings) -> Command:
-    if not rest:
-        return ListWins()
-    first, _, tail = rest.partition(" ")
-    keyword, tail = first.lower().strip(",:"), tail.strip()
-    if keyword in ("withdraw", "cheer"):
-        number = _number(tail)
-        if number is None:
-            raise usage_error(WIN)
-        return WithdrawWin(number) if keyword == "withdraw" else CheerWin(number)
-    if keyword == "for":
-        people, text = _leading_mentions(tail)
-        if len(people) != 1:
-            raise UserError(f"Nominate one person at a time: /cop win for @someone <text>. {_HINT}")
-        if not text:
-            raise UserError("Please say what you'd like to celebrate, after their name.")
-        return NominateWin(nominee=people[0], text=text)
-    if keyword == "with":
-        people, text = _leading_mentions(tail)
-        if not people:
-            raise UserError(f"Mention who to credit: /cop win with @ana @ben <text>. {_HINT}")
-        if not text:
-            raise UserError("Please say what you'd like to celebrate, after the names.")
-        return PostWin(text=text, credits=tuple(dict.fromkeys(people)))
-    if keyword in ANONYMOUS_WORDS:
-        if not tail:
-            raise UserError("Please say what you'd like to celebrate, after 'anonymously'.")
-        if tail.lower().startswith("with "):
-            people, tail = _leading_mentions(tail[5:])
-            return PostWin(text=tail, credits=tuple(people), anonymous=True)
-        return PostWin(text=tail, anonymous=True)
-    return PostWin(text=rest)
-
-
-def _parse_wins(rest: str, _settings: CommunitySettings) -> Command:
-    if rest:
-        raise usage_error(WINS)
-    return ListWins()
-
-
-_HINT = "Type @ and pick their name."
-
-WIN = Verb(
-    "win",
-    _parse_win,
-    usage="/cop win <text> · /cop win with @someone … <text> · /cop win for @someone <text> · "
-    "/cop win anonymously <text> · /cop win cheer <number> · /cop win withdraw <number>",
-    help="celebrate a win in the channel ('with @…' credits others; 'for @…' nominates "
-    "someone, posted only if they agree)",
-)
-WINS = Verb("wins", _parse_wins, usage="/cop wins", help="recent wins and their cheers")
-
-_BUTTONS: Mapping[str, ButtonParser] = {
-    "win.cheer": lambda value: CheerWin(split_id(value)[0]),
-    "win.agree": lambda value: AnswerNomination(split_id(value)[0], True),
-    "win.decline": lambda value: AnswerNomination(split_id(value)[0], False),
-    "win.from_reply": lambda value: WinFromReply(split_id(value)[0]),
-    "win.from_reaction": lambda value: _reaction(value),
-    "win.share": lambda _value: StartWinForm(),
-}
-
-
-def _share_form(_metadata: str, values: Mapping[str, str]) -> Command:
-    """The win form: its text, and (where the form asks) named or anonymously."""
-    share = values.get("share", "named")
-    if share not in ("named", "anonymous"):
-        raise FieldError(
-            "Please choose whether to share with your name or anonymously.", field="share"
-        )
-    return PostWin(text=values.get("text", ""), anonymous=share == "anonymous")
-
-
-def _reaction(value: str) -> Command:
-    """'<author user id>:<message reference…>' from an adapter's 🎉 reaction."""
-    author, _, ref = value.partition(":")
-    if not author or not ref:
-        raise UserError("I couldn't tell whose message that was.")
-    return WinFromReaction(author_user_id=author, message_ref=ref)
-
-
 FEATURE = Feature(
     name="wins",
     verbs=(WIN, WINS),
-    buttons=_BUTTONS,
-    forms={"win.share": _share_form},
+    buttons=BUTTONS,
+    forms={"win.share": share_form},
     handlers={
         WinFromReaction: win_from_reaction,
         StartWinForm: start_win_form,
