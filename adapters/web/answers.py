@@ -24,7 +24,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "findtime": ("findtime.answer", "findtime.open"),
     "trios": ("trios.join", "trios.leave", "trios.met"),
 }
-#: "Did your group meet?" (bot.features.trios.MET, in the same order).
+#: "Did your group meet?" (bot.features.trio_commands.MET, in the same order).
 MET = (("yes", "Yes, we met"), ("not_yet", "Not yet"), ("skip", "Skip this round"))
 
 

@@ -1,83 +1,41 @@
 """Co-consulting trios between meetings: members opt in, copbot forms small groups every few
 weeks (avoiding repeat pairings for as long as possible, never leaving anyone alone),
 introduces each group privately with a short guide, later asks whether they met, and tells
-keepers only counts. Anyone can leave the rotation at any time.
+keepers only counts. Anyone can leave the rotation at any time. The commands are in
+trio_commands, what members type and press in trio_parsing, the timers in trio_jobs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot import commands as c
-from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain import trios as grouping
 from bot.domain.checkins import local_time
-from bot.domain.text import plural, read_number
+from bot.domain.text import plural
 from bot.errors import UserError
-from bot.features.base import Feature, Verb, usage_error
+from bot.features.base import Feature
+from bot.features.trio_commands import (
+    MET,
+    AnswerTrioMet,
+    CheckTrioGroup,
+    FormTrioRound,
+    FormTriosNow,
+    JoinTrios,
+    LeaveTrios,
+    ShowTrios,
+    StartTrios,
+    StopTrios,
+)
+from bot.features.trio_jobs import collect_jobs
+from bot.features.trio_parsing import TRIOS, met_button
 from bot.messages import Button, OutMessage, Response, Section, say
-from bot.scheduling import JobSpec, at
-from bot.storage.tables import Community, Member
+from bot.storage.tables import Member
 from bot.storage.tables_meetings import TrioGroup, TrioOptIn, TrioRotation, TrioSeat
-from bot.storage.uow import UnitOfWork
 
 OPT_IN_WINDOW = timedelta(days=3)
-MIN_SIZE, MAX_SIZE = 2, 6
-MIN_DAYS, MAX_DAYS = 7, 91
-MET = {"yes": "Yes, we met", "not_yet": "Not yet", "skip": "Skip this round"}
-
-# ---- commands --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StartTrios(c.Command):
-    size: int = 3
-    every_days: int = 28
-
-
-@dataclass(frozen=True)
-class StopTrios(c.Command):
-    pass
-
-
-@dataclass(frozen=True)
-class JoinTrios(c.Command):
-    pass
-
-
-@dataclass(frozen=True)
-class LeaveTrios(c.Command):
-    pass
-
-
-@dataclass(frozen=True)
-class ShowTrios(c.Command):
-    pass
-
-
-@dataclass(frozen=True)
-class FormTrioRound(c.Command):
-    """A job (or `/cop trios now`): form this round's groups."""
-
-    rotation_id: int
-
-
-@dataclass(frozen=True)
-class CheckTrioGroup(c.Command):
-    """A job: ask one group whether they met."""
-
-    group_id: int
-
-
-@dataclass(frozen=True)
-class AnswerTrioMet(c.Command):
-    group_id: int
-    answer: str
-
 
 # ---- reading ---------------------------------------------------------------------------
 
@@ -435,49 +393,6 @@ def answer_met(cmd: AnswerTrioMet, ctx: Context) -> Response:
     return Response(message=say(thanks))
 
 
-# ---- parsing ---------------------------------------------------------------------------
-
-
-def _parse_start(words: list[str]) -> c.Command:
-    """`start [size N] [every N weeks]`."""
-    size, days = 3, 28
-    rest = [w.lower() for w in words]
-    while rest:
-        if rest[0] == "size" and len(rest) >= 2:
-            found = read_number(rest[1])
-            if found is None or not MIN_SIZE <= found <= MAX_SIZE:
-                raise UserError(f"The group size is a number from {MIN_SIZE} to {MAX_SIZE}.")
-            size, rest = found, rest[2:]
-        elif rest[0] == "every" and len(rest) >= 3 and rest[2] in ("week", "weeks"):
-            found = read_number(rest[1])
-            if found is None or not MIN_DAYS <= found * 7 <= MAX_DAYS:
-                raise UserError("Form groups every 1 to 13 weeks, e.g. every 4 weeks.")
-            days, rest = found * 7, rest[3:]
-        else:
-            raise usage_error(TRIOS)
-    return StartTrios(size, days)
-
-
-def _parse(rest: str, _settings: CommunitySettings) -> c.Command:
-    words = rest.split()
-    action = words[0].lower() if words else ""
-    if not words:
-        return ShowTrios()
-    if action == "start":
-        return _parse_start(words[1:])
-    simple = {"stop": StopTrios, "join": JoinTrios, "leave": LeaveTrios}
-    if action in simple and len(words) == 1:
-        return simple[action]()
-    if action == "now" and len(words) == 1:
-        return FormTriosNow()
-    raise usage_error(TRIOS)
-
-
-@dataclass(frozen=True)
-class FormTriosNow(c.Command):
-    """`/cop trios now`: the active rotation's round, formed at once."""
-
-
 def form_now(cmd: FormTriosNow, ctx: Context) -> Response:
     ctx.require_convener("form the groups now")
     rotation = _active(ctx)
@@ -486,75 +401,13 @@ def form_now(cmd: FormTriosNow, ctx: Context) -> Response:
     return form_round(FormTrioRound(rotation.id), ctx)
 
 
-def _met_button(value: str) -> c.Command:
-    group, _, answer = value.partition(":")
-    number = read_number(group)
-    if number is None or answer not in MET:
-        raise UserError("That button is out of date. Try /cop trios.")
-    return AnswerTrioMet(number, answer)
-
-
-# ---- schedules -------------------------------------------------------------------------
-
-
-def collect_jobs(uow: UnitOfWork, _settings_of: object) -> list[JobSpec]:
-    """Each running rotation's next round, and each group's "did you meet?"."""
-    specs: list[JobSpec] = []
-    rotations = uow.session.exec(
-        select(TrioRotation)
-        .join(Community, col(Community.id) == col(TrioRotation.community_id))
-        .where(col(Community.closed_at).is_(None), col(TrioRotation.stopped_at).is_(None))
-    ).all()
-    for rotation in rotations:
-        assert rotation.id is not None
-        rotation_id = rotation.id
-        specs.append(
-            JobSpec(
-                key=f"trio-round:{rotation_id}:{rotation.next_round_at.isoformat()}",
-                community_id=rotation.community_id,
-                times=at(rotation.next_round_at),
-                make=lambda _t, i=rotation_id: FormTrioRound(i),
-                grace=timedelta(days=2),
-            )
-        )
-        groups = uow.session.exec(
-            select(TrioGroup).where(
-                TrioGroup.rotation_id == rotation_id, col(TrioGroup.checked_at).is_(None)
-            )
-        ).all()
-        for group in groups:
-            assert group.id is not None
-            group_id = group.id
-            specs.append(
-                JobSpec(
-                    key=f"trio-check:{group_id}",
-                    community_id=rotation.community_id,
-                    times=at(group.check_at),
-                    make=lambda _t, i=group_id: CheckTrioGroup(i),
-                    grace=timedelta(days=7),
-                )
-            )
-    return specs
-
-
-TRIOS = Verb(
-    "trios",
-    _parse,
-    usage="/cop trios · /cop trios join · /cop trios leave · "
-    "/cop trios start [size 3] [every 4 weeks] · /cop trios now · /cop trios stop",
-    help="co-consulting trios between meetings: join, see yours, or leave",
-    convener_help="start co-consulting trios (/cop trios start size 3 every 4 weeks), "
-    "form a round now, or stop them",
-    aliases=("trio",),
-)
-
 FEATURE = Feature(
     name="trios",
     verbs=(TRIOS,),
     buttons={
         "trios.join": lambda _value: JoinTrios(),
         "trios.leave": lambda _value: LeaveTrios(),
-        "trios.met": _met_button,
+        "trios.met": met_button,
     },
     handlers={
         StartTrios: start_trios,
