@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot import cli
+from bot import cli, cli_service
 from bot.config import parse_settings
 from tests.conftest import community
 
@@ -25,8 +25,10 @@ CARERS = {
 def served(monkeypatch: pytest.MonkeyPatch, settings: Any, platform: str | None = None) -> Any:
     """The platforms `copbot run` would serve (the serving itself is tested elsewhere)."""
     chosen: list[list[str]] = []
-    monkeypatch.setattr(cli, "_serve_platforms", lambda _s, _a, found: chosen.append(found) or 0)
-    status = cli._run(settings, argparse.Namespace(platform=platform))
+    monkeypatch.setattr(
+        cli_service, "serve_platforms", lambda _s, _a, found: chosen.append(found) or 0
+    )
+    status = cli_service.run(settings, argparse.Namespace(platform=platform))
     return status, chosen[0] if chosen else None
 
 
