@@ -343,7 +343,8 @@ def test_the_quick_next_time_agrees_with_the_listed_times_across_clock_changes()
     """Timers are armed from `next_after` (fast); runs come from `times`: they must agree."""
     from itertools import pairwise
 
-    from bot.features.nudges import _next_after, _times
+    from bot.features.nudge_times import next_after_of as _next_after
+    from bot.features.nudge_times import times_of as _times
     from bot.storage.tables_momentum import Nudge
 
     for zone_name, rhythm in (

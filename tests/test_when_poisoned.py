@@ -88,9 +88,9 @@ async def test_a_schedule_that_fails_to_work_out_does_not_stop_the_others(
     preview = cora.cop("nudge add every thursday 10:00 Broken").message
     cora.press("nudge.save", preview.buttons[0].value)
 
-    from bot.features import nudges
+    from bot.features import nudge_times
 
-    real = nudges._times
+    real = nudge_times.times_of
 
     def times(nudge, zone):
         found = real(nudge, zone)
@@ -102,8 +102,8 @@ async def test_a_schedule_that_fails_to_work_out_does_not_stop_the_others(
 
         return broken
 
-    monkeypatch.setattr(nudges, "_times", times)
-    monkeypatch.setattr(nudges, "_next_after", lambda nudge, zone: None)
+    monkeypatch.setattr(nudge_times, "times_of", times)
+    monkeypatch.setattr(nudge_times, "next_after_of", lambda nudge, zone: None)
     caplog.set_level(logging.ERROR)
     await app.advance(START + timedelta(days=3))
     assert len([d for d in platform.posts() if "Still here" in d.text]) == 1

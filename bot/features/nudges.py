@@ -7,13 +7,8 @@ never arrive inside a member's quiet hours. Each occurrence is claimed once.
 
 from __future__ import annotations
 
-import itertools
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, delete, select
 
@@ -22,143 +17,31 @@ from bot.config import CommunitySettings
 from bot.context import Context
 from bot.domain import momentum as rules
 from bot.domain import when
-from bot.domain.checkins import local_time
 from bot.domain.members import deliver_at, is_away
 from bot.domain.text import clean_text, read_number, short
 from bot.errors import UserError
 from bot.features import momentum_links as links
 from bot.features.base import Feature, Verb, split_id, usage_error
+from bot.features.nudge_commands import (
+    AddNudge,
+    DiscardDraft,
+    EditNudge,
+    ListNudges,
+    SaveNudge,
+    SendNudge,
+    SetNudgeStatus,
+)
+from bot.features.nudge_jobs import collect_jobs
+from bot.features.nudge_times import apply_when, describe_when, next_time, read_when
 from bot.messages import OutMessage, Response, Section, say
-from bot.scheduling import JobSpec, at
 from bot.storage.tables import Activity, Community, Meeting, Member
 from bot.storage.tables_momentum import Nudge
-from bot.storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-#: A nudge that could not go out within this long (copbot was down) is skipped, and logged.
-GRACE = timedelta(hours=6)
 #: A private nudge still undelivered this long after it may first arrive is dropped.
 DM_LIFETIME = timedelta(days=1)
-#: Nudges repeat at most this often.
-MIN_GAP = timedelta(hours=1)
 DRAFT_LIFETIME = timedelta(days=1)
-
-# ---- commands --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AddNudge(c.Command):
-    """`<when> [to <who>] <text>`, read when handled (it needs the time)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class SaveNudge(c.Command):
-    nudge_id: int
-
-
-@dataclass(frozen=True)
-class DiscardDraft(c.Command):
-    nudge_id: int
-
-
-@dataclass(frozen=True)
-class ListNudges(c.Command):
-    pass
-
-
-@dataclass(frozen=True)
-class SetNudgeStatus(c.Command):
-    nudge_id: int
-    action: str  # pause, resume, delete
-
-
-@dataclass(frozen=True)
-class EditNudge(c.Command):
-    nudge_id: int
-    part: str  # text, when, to
-    value: str
-
-
-@dataclass(frozen=True)
-class SendNudge(c.Command):
-    """A job: one occurrence of a nudge."""
-
-    nudge_id: int
-    occurrence: datetime
-
-
-# ---- reading what conveners type -------------------------------------------------------
-
-
-def _read_when(phrase: str, now: datetime, zone: ZoneInfo) -> when.Recurrence | datetime:
-    if when.looks_like_recurrence(phrase):
-        recurrence = when.parse_recurrence(phrase).anchored(now, zone)
-        upcoming = recurrence.between(now, now + timedelta(days=400), zone, limit=6)
-        if not upcoming:
-            raise UserError(f"'{phrase}' never comes round in the next year.")
-        if any(b - a < MIN_GAP for a, b in itertools.pairwise(upcoming)):
-            raise UserError(f"'{phrase}' is more often than once an hour: too many nudges.")
-        return recurrence
-    return when.parse_moment(phrase, now, zone)
-
-
-def _apply_when(nudge: Nudge, phrase: str, now: datetime, zone: ZoneInfo) -> None:
-    try:
-        read = _read_when(phrase, now, zone)
-    except when.WhenError as error:
-        raise UserError(str(error)) from None
-    nudge.when_text = phrase[:200]
-    if isinstance(read, datetime):
-        nudge.recurrence, nudge.fire_at = None, read
-    else:
-        nudge.recurrence, nudge.fire_at = read.text, None
-
-
-def _times(nudge: Nudge | Any, zone: ZoneInfo) -> Callable[[datetime, datetime], list[datetime]]:
-    """The nudge's (or a row of its columns') fire times in (start, end]. A local time that
-    happens twice (the clocks going back) fires once, the first time."""
-    if nudge.recurrence is None:
-        return at(nudge.fire_at) if nudge.fire_at else lambda _s, _e: []
-    rule = when.parse_recurrence(nudge.recurrence)
-
-    def times(start: datetime, end: datetime) -> list[datetime]:
-        return [t for t in rule.between(start, end, zone) if t.astimezone(zone).fold == 0]
-
-    return times
-
-
-def _next_after(nudge: Nudge | Any, zone: ZoneInfo) -> Callable[[datetime], datetime | None] | None:
-    """For repeating nudges: the first fire time after a moment, as `_times` would list it."""
-    if nudge.recurrence is None:
-        return None
-    rule = when.parse_recurrence(nudge.recurrence)
-
-    def next_after(after: datetime) -> datetime | None:
-        found = rule.next_after(after, zone)
-        while found is not None and found.astimezone(zone).fold == 1:
-            found = rule.next_after(found, zone)
-        return found
-
-    return next_after
-
-
-def _next(nudge: Nudge, zone: ZoneInfo, now: datetime) -> datetime | None:
-    if nudge.recurrence is None:
-        return nudge.fire_at if nudge.fire_at and nudge.fire_at > now else None
-    return when.parse_recurrence(nudge.recurrence).next_after(now, zone)
-
-
-def _describe_when(nudge: Nudge, ctx: Context) -> str:
-    zone, tz = ctx.settings.zone, ctx.community.timezone
-    upcoming = _next(nudge, zone, ctx.clock.now())
-    if nudge.recurrence is None:
-        return f"once, {local_time(nudge.fire_at, tz)}" if nudge.fire_at else "once"
-    following = f"; next {local_time(upcoming, tz)}" if upcoming else ""
-    return f"{nudge.recurrence} ({tz} time){following}"
-
 
 # ---- who receives it -------------------------------------------------------------------
 
@@ -229,7 +112,7 @@ def add_nudge(cmd: AddNudge, ctx: Context) -> Response:
     )
     try:
         read, phrase, rest = rules.split_when(
-            cmd.text, lambda p: _read_when(p, now, ctx.settings.zone)
+            cmd.text, lambda p: read_when(p, now, ctx.settings.zone)
         )
     except when.WhenError as error:
         raise UserError(f"{error} Usage: {NUDGE.usage}") from None
@@ -251,7 +134,7 @@ def add_nudge(cmd: AddNudge, ctx: Context) -> Response:
         message=OutMessage(
             title="Preview of your nudge (not saved yet)",
             sections=(
-                Section(heading="When", text=_describe_when(nudge, ctx)),
+                Section(heading="When", text=describe_when(nudge, ctx)),
                 Section(heading="To", text=_audience_note(ctx, audience)),
                 *rules.nudge_message(nudge.text, ctx.community.name).sections,
             ),
@@ -265,12 +148,12 @@ def save_nudge(cmd: SaveNudge, ctx: Context) -> Response:
     ctx.require_convener("send nudges")
     nudge = _nudge(ctx, cmd.nudge_id, draft=True)
     now = ctx.clock.now()
-    if _next(nudge, ctx.settings.zone, now) is None:
+    if next_time(nudge, ctx.settings.zone, now) is None:
         raise UserError("That time has passed since the preview: nothing was saved. Add it again?")
     nudge.status, nudge.active_since = "active", now
     ctx.uow.session.add(nudge)
     return Response(
-        message=say(f"Saved as nudge #{nudge.id}: {_describe_when(nudge, ctx)}. /cop nudge list")
+        message=say(f"Saved as nudge #{nudge.id}: {describe_when(nudge, ctx)}. /cop nudge list")
     )
 
 
@@ -292,7 +175,7 @@ def list_nudges(cmd: ListNudges, ctx: Context) -> Response:
     if not nudges:
         return Response(message=say("No nudges yet. Add one with /cop nudge add …"))
     items = tuple(
-        f"#{n.id}{' (paused)' if n.status == 'paused' else ''} {_describe_when(n, ctx)} → "
+        f"#{n.id}{' (paused)' if n.status == 'paused' else ''} {describe_when(n, ctx)} → "
         f"{rules.audience_phrase(n.audience, ctx.settings.words)}: “{short(n.text, 80)}”"
         for n in nudges
     )
@@ -314,12 +197,12 @@ def set_status(cmd: SetNudgeStatus, ctx: Context) -> Response:
     if cmd.action == "pause":
         nudge.status = "paused"
     else:
-        if _next(nudge, ctx.settings.zone, ctx.clock.now()) is None:
+        if next_time(nudge, ctx.settings.zone, ctx.clock.now()) is None:
             raise UserError(f"Nudge #{nudge.id}'s time has passed. Change it with /cop nudge edit.")
         nudge.status, nudge.active_since = "active", ctx.clock.now()
     ctx.uow.session.add(nudge)
     return Response(
-        message=say(f"Nudge #{nudge.id} is {nudge.status}: {_describe_when(nudge, ctx)}.")
+        message=say(f"Nudge #{nudge.id} is {nudge.status}: {describe_when(nudge, ctx)}.")
     )
 
 
@@ -328,7 +211,7 @@ def edit_nudge(cmd: EditNudge, ctx: Context) -> Response:
     nudge = _nudge(ctx, cmd.nudge_id)
     now = ctx.clock.now()
     if cmd.part == "when":
-        _apply_when(nudge, cmd.value, now, ctx.settings.zone)
+        apply_when(nudge, cmd.value, now, ctx.settings.zone)
         if nudge.status == "active":
             nudge.active_since = now
     elif cmd.part == "to":
@@ -343,7 +226,7 @@ def edit_nudge(cmd: EditNudge, ctx: Context) -> Response:
         message=OutMessage(
             title=f"Nudge #{nudge.id} is changed",
             sections=(
-                Section(heading="When", text=_describe_when(nudge, ctx)),
+                Section(heading="When", text=describe_when(nudge, ctx)),
                 Section(heading="To", text=_audience_note(ctx, nudge.audience)),
                 *rules.nudge_message(nudge.text, ctx.community.name).sections,
             ),
@@ -407,50 +290,6 @@ def _parse(rest: str, _settings: CommunitySettings) -> c.Command:
         if after.strip():
             return EditNudge(number, "text", after.strip())
     raise usage_error(NUDGE)
-
-
-# ---- schedules -------------------------------------------------------------------------
-
-
-def collect_jobs(uow: UnitOfWork, settings_of: object) -> list[JobSpec]:
-    """Every active nudge of every open community."""
-    specs: list[JobSpec] = []
-    # Only the columns a schedule needs, as plain rows: loading 10,000 whole Nudge objects
-    # was most of the time a pass took.
-    rows = uow.session.exec(
-        select(
-            col(Nudge.id),
-            col(Nudge.community_id),
-            col(Nudge.recurrence),
-            col(Nudge.fire_at),
-            col(Nudge.active_since),
-            Community.timezone,
-        )
-        .join(Community, col(Community.id) == col(Nudge.community_id))
-        .where(col(Community.closed_at).is_(None), Nudge.status == "active")
-    ).all()
-    zones: dict[str, ZoneInfo] = {}
-    for nudge in rows:
-        zone = zones.setdefault(nudge.timezone, ZoneInfo(nudge.timezone))
-        nudge_id = nudge.id
-        try:
-            times, next_after = _times(nudge, zone), _next_after(nudge, zone)
-        except when.WhenError:
-            # A rule stored by an older copbot that this one cannot read: the others go on.
-            log.warning("nudge %s: its rule %r cannot be read; skipped", nudge_id, nudge.recurrence)
-            continue
-        specs.append(
-            JobSpec(
-                key=f"nudge:{nudge_id}",
-                community_id=nudge.community_id,
-                times=times,
-                next_after=next_after,
-                make=lambda t, i=nudge_id: SendNudge(i, t),
-                grace=GRACE,
-                since=nudge.active_since,
-            )
-        )
-    return specs
 
 
 NUDGE = Verb(
