@@ -25,7 +25,7 @@ from bot.storage.database import (
 
 def export(settings: Settings, args: argparse.Namespace) -> int:
     """`copbot export --community NAME --from DATE --to DATE --format json|csv [--output]`."""
-    from bot.features import export
+    from bot.features import export, export_files
 
     try:
         first, last = date.fromisoformat(args.start), date.fromisoformat(args.end)
@@ -50,19 +50,19 @@ def export(settings: Settings, args: argparse.Namespace) -> int:
                 start,
                 end,
                 SystemClock().now(),
-                progress=export.progress_bar(sys.stderr),
+                progress=export_files.progress_bar(sys.stderr),
             )
     finally:
         engine.dispose()
     if args.format == "json":
-        text = export.to_json(data) + "\n"
+        text = export_files.to_json(data) + "\n"
         if args.output:
             Path(args.output).write_text(text, encoding="utf-8")
         else:
             sys.stdout.write(text)
         return 0
     output = Path(args.output or f"copbot-export-{args.community}-{first}-to-{last}.zip")
-    output.write_bytes(export.to_csv_zip(data))
+    output.write_bytes(export_files.to_csv_zip(data))
     print(f"export written to {output} (one CSV per section)", file=sys.stderr)
     return 0
 

@@ -13,7 +13,8 @@ from sqlmodel import Session
 
 from bot import cli
 from bot.features.digest import build_digest
-from bot.features.export import build_export, find_community, to_csv_zip, to_json
+from bot.features.export import build_export, find_community
+from bot.features.export_files import to_csv_zip, to_json
 from bot.storage.tables_polls import Poll, PollOption
 from tests.test_digest import END, LONDON, SECRET, WEEK, at, build_history
 

@@ -10,18 +10,14 @@ Anonymous contributions are counted, never attributed; private pledges never app
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import io
-import json
 import secrets
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import pairwise
-from typing import Any, TextIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
@@ -33,17 +29,15 @@ from bot.domain import digest as digest_rules
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
 from bot.features.digest import build_digest
+from bot.features.export_files import Progress, to_json
 from bot.features.library import resources_between
-from bot.features.pulse_results import PULSE_COLUMNS, pulses_between
+from bot.features.pulse_results import pulses_between
 from bot.features.rsvp import attendance_between
 from bot.messages import Attachment, OutMessage, Response, Section, say
 from bot.storage.tables import Activity, Community
 from bot.storage.tables_stories import Story
 
 DEFAULT_WEEKS = 12
-#: Progress callback: (weeks done, weeks in all).
-Progress = Callable[[int, int], None]
-SECTIONS = ("summary", "weeks", "members", "stories", "pledges", "polls", "pulses", "meetings")
 
 
 @dataclass(frozen=True)
@@ -259,79 +253,6 @@ def _polls(session: Session, cid: int, start: datetime, end: datetime) -> list[d
     return found
 
 
-# ---- formats ---------------------------------------------------------------------------
-
-
-def to_json(data: dict[str, Any]) -> str:
-    """The export as indented JSON."""
-    return json.dumps(data, indent=2, ensure_ascii=False)
-
-
-def _rows(section: str, data: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    if section == "summary":
-        flat: list[list[Any]] = []
-        for key, value in data["summary"].items():
-            if isinstance(value, dict):
-                flat.extend([f"{key}.{k}", v] for k, v in value.items())
-            elif isinstance(value, list):
-                flat.append([key, " ".join(map(str, value))])
-            else:
-                flat.append([key, value])
-        return ["figure", "value"], flat
-    if section == "members":
-        kinds = sorted({k for m in data["members"] for k in m["contributions"]})
-        header = ["member", "weeks_active", "total", *kinds]
-        return header, [
-            [
-                m["member"],
-                m["weeks_active"],
-                m["total"],
-                *(m["contributions"].get(k, 0) for k in kinds),
-            ]
-            for m in data["members"]
-        ]
-    entries = data[section]
-    header = (
-        list(entries[0])
-        if entries
-        else {
-            "weeks": ["week_start", "active_members", "contributions", "anonymous_contributions"],
-            "stories": ["told_at", "cycle", "what", "difference", "member"],
-            "pledges": ["text", "status", "made_at", "due_at"],
-            "pulses": list(PULSE_COLUMNS),
-            "meetings": ["starts_at", "topic", "going", "maybe", "not_coming"],
-            "polls": [
-                "question",
-                "method",
-                "closed_at",
-                "options",
-                "outcome",
-                "winner",
-                "ballots",
-                "members",
-            ],
-        }[section]
-    )
-    return header, [
-        [" | ".join(v) if isinstance(v, list) else v for v in (e[h] for h in header)]
-        for e in entries
-    ]
-
-
-def to_csv_zip(data: dict[str, Any]) -> bytes:
-    """A zip with one CSV per section (summary, weeks, members, stories, pledges, polls)."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for section in SECTIONS:
-            header, rows = _rows(section, data)
-            text = io.StringIO()
-            writer = csv.writer(text)
-            writer.writerow(header)
-            writer.writerows(rows)
-            archive.writestr(f"{section}.csv", text.getvalue())
-    return out.getvalue()
-
-
 # ---- /cop export -----------------------------------------------------------------------
 
 
@@ -401,26 +322,4 @@ def find_community(session: Session, name: str) -> Community | None:
     return session.exec(select(Community).where(Community.name == name)).first()
 
 
-__all__ = ["FEATURE", "build_export", "find_community", "pseudonym", "to_csv_zip", "to_json"]
-
-
-# ---- copbot export ---------------------------------------------------------------------
-
-
-def progress_bar(stream: TextIO) -> Progress:
-    """A textual progress bar on `stream`: redrawn in place on a terminal, else one line
-    per tenth (so logs and pipes see it too)."""
-    tty = stream.isatty()
-    shown: set[int] = set()
-
-    def show(done: int, total: int) -> None:
-        filled = 30 * done // max(total, 1)
-        line = f"export: [{'#' * filled}{'.' * (30 - filled)}] {done}/{total} weeks"
-        if tty:
-            stream.write("\r" + line + ("\n" if done == total else ""))
-        elif (tenth := 10 * done // max(total, 1)) not in shown or done == total:
-            shown.add(tenth)
-            stream.write(line + "\n")
-        stream.flush()
-
-    return show
+__all__ = ["FEATURE", "build_export", "find_community", "pseudonym"]
