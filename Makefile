@@ -27,10 +27,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench all
 
-# Mutation testing of named modules with a fast test subset (not part of `make test`):
-#   make mutation MODULES="bot/domain/when" TESTS="tests/test_when.py tests/test_when_phrases.py tests/test_when_rules.py tests/test_when_dst.py"
-MODULES ?= bot/domain/when
-TESTS   ?= tests/test_when.py tests/test_when_phrases.py tests/test_when_rules.py tests/test_when_dst.py
+# Mutation testing (not part of `make test`; scores and equivalent mutants: tools/MUTATION.md):
+#   make mutation                                       every configured module, one at a time (hours)
+#   make mutation MODULES="bot/features/polls.py"       one module, against the tests found for it
+#   make mutation MODULES="bot/domain/when" TESTS="tests/test_when.py tests/test_when_dst.py"
+MODULES ?=
+TESTS   ?=
 JOBS    ?= 2
 mutation: $(BIN)/python
 	nice -n 10 $(BIN)/python tools/mutation.py --jobs $(JOBS) --modules $(MODULES) --tests $(TESTS)

@@ -1,9 +1,16 @@
 """Mutation testing of named modules against a fast test subset, one score per module.
 
+    make mutation                                   # every configured module, one at a time
+    make mutation MODULES="bot/features/polls.py"   # one module, its tests found for it
     make mutation MODULES="bot/domain/when" TESTS="tests/test_when.py tests/test_when_phrases.py"
     .venv/bin/python tools/mutation.py --modules bot/domain/when --tests tests/test_when.py
 
-A folder stands for the Python files in it (a package split into modules).
+A folder stands for the Python files in it (a package split into modules). Without
+--modules, the configured set (CONFIGURED: bot/domain, bot/features, bot/outbox.py,
+bot/scheduling.py) is mutated module by module: many hours on two cores. Without --tests,
+each module is tested by the test files named after it or naming it (`tests_for`).
+The scores measured, and the surviving mutants that cannot change behaviour, are kept in
+tools/MUTATION.md.
 
 mutmut reads its settings from the working folder's pyproject.toml, so each run gets a
 scratch folder of its own (mutants/run-<modules>/) holding a copy of the code and tests
@@ -29,6 +36,20 @@ ROOT = Path(__file__).resolve().parent.parent
 COPIED = ("bot", "adapters", "jobs", "tests", "bench", "tools", "deploy")
 COPIED_FILES = ("README.md", "config.example.toml")
 KILLED = {"killed", "timeout", "caught by type check"}
+#: What `make mutation` mutates when no modules are named.
+CONFIGURED = ("bot/domain", "bot/features", "bot/outbox.py", "bot/scheduling.py")
+#: Modules whose tests carry another name (by the first word of the module's name).
+TESTED_AS = {
+    "guard": "identifiers",
+    "birth": "identifiers",
+    "postcode": "identifiers",
+    "pulse": "goals_pulses",
+    "erase": "mydata",
+    "retention": "mydata",
+    "help": "pledges",
+    "sealing": "anonymity",
+    "member": "welcome",
+}
 
 
 def expand(modules: list[str]) -> list[str]:
@@ -41,6 +62,32 @@ def expand(modules: list[str]) -> list[str]:
         else:
             found.append(module)
     return found
+
+
+def tests_for(module: str, tests_folder: Path | None = None) -> list[str]:
+    """The test files for `module`: those named after it or its feature (`poll_rows.py`:
+    `tests/test_poll*.py`; a module of a package such as `when/`: `tests/test_when*.py`),
+    and those that name it (its dotted path, or `import <name>` from its package)."""
+    folder = tests_folder or ROOT / "tests"
+    path = Path(module)
+    stem = path.stem if path.stem != "__init__" else path.parent.name
+    dotted = str(path.with_suffix("")).replace("/", ".")
+    package = dotted.rpartition(".")[0]
+    prefixes = {stem, stem.removesuffix("s"), stem.split("_")[0].removesuffix("s")}
+    if path.parent.name not in ("bot", "domain", "features"):  # a package of its own
+        prefixes.add(path.parent.name)
+    prefixes |= {TESTED_AS[p] for p in list(prefixes) if p in TESTED_AS}
+    named = re.compile(
+        rf"\b{re.escape(dotted)}\b|from {re.escape(package)} import [^\n]*\b{re.escape(stem)}\b"
+    )
+
+    def for_it(test: Path) -> bool:
+        name = test.stem.removeprefix("test_")
+        by_name = any(name.startswith(p) for p in prefixes if p)
+        return by_name or bool(named.search(test.read_text("utf-8", "replace")))
+
+    root = folder.parent
+    return sorted(str(t.relative_to(root)) for t in folder.glob("test_*.py") if for_it(t))
 
 
 def scratch_folder(modules: list[str]) -> Path:
@@ -116,19 +163,37 @@ def report(counts: dict[str, Counter[str]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--modules", nargs="+", required=True, help="files to mutate")
-    parser.add_argument("--tests", nargs="*", default=[], help="test files or node ids")
+    parser.add_argument(
+        "--modules", nargs="*", default=[], help="files to mutate (default: the configured set)"
+    )
+    parser.add_argument(
+        "--tests", nargs="*", default=[], help="test files or node ids (default: tests_for)"
+    )
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested side by side")
     args = parser.parse_args(argv)
-    modules = expand([m.removeprefix("./").rstrip("/") for m in args.modules])
+    modules = expand([m.removeprefix("./").rstrip("/") for m in args.modules or CONFIGURED])
     missing = [m for m in modules if not (ROOT / m).is_file()]
     if missing:
         parser.error(f"no such module: {', '.join(missing)}")
+    if args.tests:
+        return mutate(modules, args.tests, args.jobs)
+    worst = 0
+    for module in modules:  # each with its own tests: a smaller run, and a score of its own
+        worst = max(worst, mutate([module], tests_for(module), args.jobs))
+    return worst
+
+
+def mutate(modules: list[str], tests: list[str], jobs: int) -> int:
+    """One mutmut run over `modules` against `tests`; prints survivors and scores."""
     folder = scratch_folder(modules)
-    prepare(folder, modules, args.tests)
-    run = [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.jobs)]
+    prepare(folder, modules, tests)
+    run = [sys.executable, "-m", "mutmut", "run", "--max-children", str(jobs)]
     log = folder / "mutmut.log"
-    print(f"mutating {', '.join(modules)}; progress in {log.relative_to(ROOT)}", flush=True)
+    print(
+        f"mutating {', '.join(modules)} against {len(tests) or 'all'} test files; "
+        f"progress in {log.relative_to(ROOT)}",
+        flush=True,
+    )
     with log.open("w") as out:
         code = subprocess.run(run, cwd=folder, stdout=out, stderr=subprocess.STDOUT).returncode
     if code:
