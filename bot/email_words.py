@@ -56,7 +56,9 @@ def _instead(verb: str, words: Wording, buttons: bool) -> str:
         "forget-me": f"See what copbot holds about you, or erase it, from {settings}.",
         "help": f"Everything you can do by email is on {words.page}.",
         "norms": "Our norms are in the welcome email copbot sent when you joined.",
-        "plan": "To help plan our meetings, say so to a convener at the next one.",
+        "plan": words.with_buttons
+        if buttons
+        else "To help plan our meetings, say so to a convener at the next one.",
         "trios": words.leave_trios if buttons else f"You can do this from {words.page}.",
     }
     return known.get(verb, words.with_buttons if buttons else f"You can do this from {words.page}.")

@@ -41,6 +41,8 @@ ACTIONS: tuple[str, ...] = (
     "rsvp",
     "findtime",
     "trios",
+    "plan",
+    "help",
 )
 REASONS = ("malformed", "forged", "expired", "revoked")
 DEFAULT_TTL = timedelta(days=14)

@@ -15,11 +15,12 @@ from sqlmodel import Session, col, select
 from bot.config import CommunitySettings, Words
 from bot.contact import EMAIL
 from bot.features.email_digest import recent_posts
+from bot.features.planners import planning_button, planning_invitation_section
 from bot.messages import OutMessage
 from bot.storage.tables import CheckIn, Community, Meeting, Member, OutboxMessage
 from bot.storage.tables_contact import ContactRoute
 from bot.storage.tables_polls import Poll, PollOption
-from bot.storage.tables_wins import Pledge, Win, WinCheer
+from bot.storage.tables_wins import HelpRequest, Pledge, Win, WinCheer
 
 RECENT_POSTS = 10
 RECENT_WINS = 10
@@ -311,3 +312,16 @@ def _channel_posts(
         except ValidationError:
             continue
     return posts
+
+
+def planning_invitation(words: Words) -> OutMessage:
+    """The standing invitation to help plan and convene, with its "I'd like to help" button."""
+    return OutMessage(sections=(planning_invitation_section(words),), buttons=(planning_button(),))
+
+
+def help_request(session: Session, community_id: int, request_id: int) -> str | None:
+    """The words of an anonymous request for help in this community (None: gone)."""
+    request = session.get(HelpRequest, request_id)
+    if request is None or request.community_id != community_id:
+        return None
+    return request.text

@@ -163,3 +163,62 @@ async def test_a_pulse_email_opens_the_pulse_page(room: Room) -> None:
     assert room.app.links.read(url.rsplit("/", 1)[1]).action == "pulse"
     page = text_of(await room.open(url))
     assert "Fewer missed visits" in page
+
+
+def _ana(room: Room) -> Any:
+    """Ana's member id and link epoch, read off her invitation's link."""
+    [invitation] = room.emails("invited you")
+    return link_for(room.app, invitation, "confirm")
+
+
+async def test_offering_to_help_plan_from_an_email(room: Room) -> None:
+    from adapters.email.compose import page_for
+    from bot.features.planners import planning_button
+    from bot.storage.tables_trust import PlanningVolunteer
+
+    # "I'd like to help plan" (the welcome, the newsletter) leads to the planning page.
+    assert page_for(planning_button()) == ("plan", None)
+    ana = _ana(room)
+    assert room.app.links is not None
+    url = room.app.links.url(ana.member_id, "plan", epoch=ana.epoch)
+    page = await room.open(url)
+    assert "Anyone can help plan and convene" in text_of(page)
+    answer = text_of(await room.press(url, page, "I'd like to help"))
+    assert "Thank you" in answer, answer
+    with Session(room.app.engine) as session:
+        [volunteer] = session.exec(select(PlanningVolunteer)).all()
+    assert volunteer.member_id == ana.member_id
+
+
+async def test_offering_help_with_an_anonymous_request_from_its_page(room: Room, person) -> None:
+    from adapters.email.compose import page_for
+    from bot.messages import Button
+    from bot.storage.tables import OutboxMessage
+    from bot.storage.tables_wins import HelpRequest, Pledge
+
+    ben = person(room.app, "Ben")
+    ben.cop("pledge Try the new leaflet by in 2 weeks")
+    with Session(room.app.engine) as session:
+        [pledge_id] = session.exec(select(Pledge.id)).all()
+    ben.submit(
+        "pledge.help", str(pledge_id), help="Who has tried the leaflet at home?", share="anonymous"
+    )
+    with Session(room.app.engine) as session:
+        [request_id] = session.exec(select(HelpRequest.id)).all()
+    # The email's "I can help" button leads to this request's own page.
+    button = Button(label="I can help", action="help.offer", value=f"a{-request_id}")
+    assert page_for(button) == ("help", -request_id)
+    ana = _ana(room)
+    assert room.app.links is not None
+    url = room.app.links.url(ana.member_id, "help", -request_id, epoch=ana.epoch)
+    page = text_of(await room.open(url))
+    assert "Who has tried the leaflet at home?" in page
+    assert "Ben" not in page  # asked anonymously: the page never says who
+    answer = text_of(await room.press(url, await room.open(url), "I can help"))
+    assert "I've said in the channel that you can help" in answer, answer
+    with Session(room.app.engine) as session:
+        keys = session.exec(select(OutboxMessage.key)).all()
+    assert f"help:{request_id}:offer:{ana.member_id}" in keys
+    gone = room.app.links.url(ana.member_id, "help", 12345, epoch=ana.epoch)
+    status, _ = await room.browser.get(gone)
+    assert status == 404

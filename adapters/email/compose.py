@@ -50,9 +50,11 @@ PAGES: dict[str, str] = {
     "findtime.": "findtime",
     "trios.": "trios",
     "pulse.": "pulse",
+    "plan.volunteer": "plan",
+    "help.offer": "help",
 }
 #: Pages that are about one thing (the button's value starts with its id).
-TARGETED = {"checkin", "poll", "pledge", "win", "rsvp", "findtime", "trios", "pulse"}
+TARGETED = {"checkin", "poll", "pledge", "win", "rsvp", "findtime", "trios", "pulse", "help"}
 #: Pages whose link names every answer it offers ("Going / Maybe / Can't make it").
 SPELLED_OUT = {"rsvp", "trios"}
 #: A meeting ('m12') or an event ('e3'): the rsvp page's target is +12 or -3.
@@ -98,6 +100,9 @@ def page_for(button: Button) -> tuple[str, int | None]:
         if ref is None:
             return "home", None
         return page, int(ref.group(2)) * (1 if ref.group(1) == "m" else -1)
+    if page == "help":  # 'a<n>': the anonymous request -<n> (its id is random and negative)
+        found = _LEADING_NUMBER.match(button.value.removeprefix("a"))
+        return (page, int(found.group(1))) if found else ("home", None)
     found = _LEADING_NUMBER.match(button.value)
     return page, int(found.group(1)) if found else None
 

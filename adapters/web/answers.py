@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from adapters.web.render import ButtonView
+from bot import pages as queries
+from bot.messages import Button, OutMessage, Response, Section
 
 if TYPE_CHECKING:
     from adapters.web import translate
@@ -23,6 +25,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "rsvp": ("rsvp.answer", "rsvp.who"),
     "findtime": ("findtime.answer", "findtime.open"),
     "trios": ("trios.join", "trios.leave", "trios.met"),
+    "plan": ("plan.volunteer",),
+    "help": ("help.offer",),
 }
 #: "Did your group meet?" (bot.features.trio_commands.MET, in the same order).
 MET = (("yes", "Yes, we met"), ("not_yet", "Not yet"), ("skip", "Skip this round"))
@@ -75,3 +79,25 @@ def trios(pages: Pages, visit: Visit, _problem: translate.PageError | None) -> A
         title="Did your co-consulting group meet?",
         buttons=buttons,
     )
+
+
+def plan(pages: Pages, visit: Visit, _problem: translate.PageError | None) -> Answer:
+    """The standing invitation to help plan and convene, with "I'd like to help"."""
+    invitation = queries.planning_invitation(visit.place.words)
+    return pages._reply(visit, Response(message=invitation), title="Help plan our meetings")
+
+
+def help_offer(pages: Pages, visit: Visit, _problem: translate.PageError | None) -> Answer:
+    """A member's anonymous request for help, with "I can help"."""
+    number = visit.grant.target
+    if number is None:
+        return pages._refuse("gone")
+    with pages._session() as session:
+        text = queries.help_request(session, visit.place.community_id, -number)
+    if text is None:
+        return pages._refuse("gone")
+    request = OutMessage(
+        sections=(Section(text=text), Section(text="— a member (asked anonymously)")),
+        buttons=(Button(label="I can help", action="help.offer", value=f"a{number}"),),
+    )
+    return pages._reply(visit, Response(message=request), title="Can anyone help?")

@@ -70,6 +70,8 @@ _SHOW: dict[str, Shower] = {
     "rsvp": answers.rsvp,
     "findtime": answers.findtime,
     "trios": answers.trios,
+    "plan": answers.plan,
+    "help": answers.help_offer,
 }
 _OWN: dict[tuple[str, str], Callable[..., Answer]] = {
     ("checkin", "reply"): Pages._checkin_reply,
