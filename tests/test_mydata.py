@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel
 
 import bot.storage.schema  # noqa: F401  (every table on SQLModel.metadata)
 from bot.secret_key import default_key_file
-from bot.storage.tables import AppSetting, CheckInReply, Member
+from bot.storage.tables import AppSetting, CheckIn, CheckInReply, Community, Member
 from bot.storage.tables_trust import AdminLog, PlanningVolunteer
 from tests.conftest import START, community, make_settings
 
@@ -83,6 +83,18 @@ def rows_about(engine: Engine, member_id: int, user_id: str) -> dict[str, set[tu
                 if about:
                     found.setdefault(table.name, set()).add(tuple(row[c.name] for c in pk))
     return found
+
+
+def exported_rows(content: str) -> dict[str, set[tuple]]:
+    """Primary keys of the rows in an export file, per table."""
+    tables = json.loads(content)["tables"]
+    return {
+        name: {
+            tuple(row[c.name] for c in SQLModel.metadata.tables[name].primary_key.columns)
+            for row in rows
+        }
+        for name, rows in tables.items()
+    }
 
 
 def traces(engine: Engine, member_id: int, words: tuple[str, ...]) -> list[str]:
@@ -185,14 +197,7 @@ async def test_mydata_holds_every_row_about_me_and_no_one_elses(make_app, engine
     assert "Letters arrive late (shared anonymously)" in first.text
     assert "Ask families first" not in first.text and "{" not in first.text
 
-    document = json.loads(attachment.content)
-    exported = {
-        name: {
-            tuple(row[c.name] for c in SQLModel.metadata.tables[name].primary_key.columns)
-            for row in rows
-        }
-        for name, rows in document["tables"].items()
-    }
+    exported = exported_rows(attachment.content)
     assert exported == expected
     assert QUILL.lower() not in attachment.content.lower()
     assert "Shared care plans went well" in attachment.content
@@ -248,6 +253,46 @@ async def test_kept_contributions_stay_but_cannot_be_traced(make_app, engine, pl
     assert "Shared care plans went well — (shared anonymously)" in summary.text
     assert ZED not in summary.text
     assert "The new rota works — Quillon" in summary.text
+
+
+async def test_ids_equal_to_mine_in_other_tables_do_not_make_rows_mine(
+    make_app, engine, platform, person
+):
+    """Only a key to the member table points at a member: her id being also the community's
+    and the check-in's must not put others' replies in her export, nor erase them."""
+    first = community(welcome={"enabled": True}, conveners=[ZED.lower()], keepers=["zoe"])
+    app = make_app(make_settings(first))  # made at start-up in name order: she is first
+    zed, quill = person(app, ZED), person(app, QUILL)
+    zed.cop("checkin open")
+    zed.cop("reply success Shared care plans went well")
+    quill.cop("reply success The new rota works")
+    quill.cop("pledge Try the new leaflet by in 2 weeks")
+    await app.dispatcher.drain()
+    ids = member_ids(engine)
+    with Session(engine) as session:
+        [checkin_id] = session.exec(select(CheckIn.id)).scalars().all()
+        [community_id] = session.exec(select(Community.id)).scalars().all()
+    assert ids[ZED] == checkin_id == community_id
+    expected = rows_about(engine, ids[ZED], ZED.lower())
+    others = {n: rows_about(engine, ids[n], n.lower()) for n in (QUILL, "zoe")}
+
+    zed.cop("mydata")
+    await app.dispatcher.drain()
+    [sent] = [d for d in platform.dms(ZED.lower()) if d.key.startswith("mydata:")]
+    attachment = sent.message.attachment
+    assert attachment is not None
+    exported = exported_rows(attachment.content)
+    assert exported == expected
+    assert "The new rota works" not in attachment.content
+    assert "Try the new leaflet" not in attachment.content
+
+    assert "is erased" in erase(zed, "Erase everything")
+    left = traces(engine, ids[ZED], (ZED,))
+    assert [t for t in left if not t.startswith("community.settings:")] == []  # the file names her
+    assert {n: rows_about(engine, ids[n], n.lower()) for n in (QUILL, "zoe")} == others
+    with Session(engine) as session:
+        replies = session.exec(select(CheckInReply.text)).scalars().all()
+    assert replies == ["The new rota works"]
 
 
 def test_forget_me_asks_first_and_bad_input_changes_nothing(make_app, engine, person):
