@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, Table, select
@@ -16,7 +16,8 @@ from sqlmodel import Session, SQLModel
 
 import bot.storage.schema  # noqa: F401  (every table on SQLModel.metadata)
 from bot.secret_key import default_key_file
-from bot.storage.tables import AppSetting, CheckIn, CheckInReply, Community, Member
+from bot.storage.tables import AppSetting, CheckIn, CheckInReply, Community, Member, OutboxMessage
+from bot.storage.tables_contact import ChannelPost
 from bot.storage.tables_trust import AdminLog, PlanningVolunteer
 from tests.conftest import START, community, make_settings
 
@@ -394,3 +395,185 @@ def test_a_convener_erases_someone_who_asked_and_it_is_logged(make_app, engine, 
         last = session.exec(select(AdminLog).order_by(AdminLog.id.desc())).scalars().first()
     assert (last.actor_member_id, last.action) == (ids["Cora"], "erased by a convener")
     assert "Cora" in member_ids(engine) and QUILL in member_ids(engine)
+
+
+# ---- what members and conveners read -----------------------------------------------------
+
+
+def test_the_question_before_erasing_says_what_goes_and_whose(make_app, person):
+    app = make_app(WELCOMING)
+    cora, zed, _ = busy_community(app, person)
+
+    mine = zed.cop("forget-me").message
+    assert mine.title == "Erase what copbot holds about you?"
+    assert [s.text for s in mine.sections] == [
+        "This erases your profile and settings, replies, pledges, votes and everything else "
+        "I hold about you in wound-care. It can't be undone. What you shared can also stay, "
+        "with nothing left to link it to you.",
+        "Want a copy first? /cop mydata",
+    ]
+    assert [(b.label, b.action, b.value, b.style) for b in mine.buttons] == [
+        ("Erase everything", "mydata.forget", "all", "danger"),
+        ("Erase me, keep my words anonymously", "mydata.forget", "keep", "default"),
+        ("Cancel", "mydata.cancel", "", "default"),
+    ]
+
+    theirs = cora.cop(f"forget-me <@{ZED.lower()}>").message
+    assert theirs.title == f"Erase what copbot holds about {ZED}?"
+    assert [s.text for s in theirs.sections] == [
+        "This erases their profile and settings, replies, pledges, votes and everything else "
+        f"I hold about {ZED} in wound-care. It can't be undone. What they shared can also "
+        "stay, with nothing left to link it to them.",
+        "Only do this when they have asked for it. It will be logged (who and when, nothing else).",
+    ]
+    assert [(b.label, b.value) for b in theirs.buttons] == [
+        ("Erase everything", f"all:{ZED.lower()}"),
+        ("Erase them, keep their words anonymously", f"keep:{ZED.lower()}"),
+        ("Cancel", ""),
+    ]
+
+
+def test_what_erasure_answers_and_logs_for_each_choice(make_app, engine, person):
+    app = make_app(WELCOMING)
+    cora, _, quill = busy_community(app, person)
+    ben, dee = person(app, "Ben"), person(app, "Dee")
+    for someone in (ben, dee):
+        someone.cop("help")
+    ids = member_ids(engine)
+
+    assert cora.press("mydata.forget", f"keep:{ZED.lower()}").message.as_text() == (
+        f"Done: everything I held about {ZED} is erased. What they shared stays, with "
+        "nothing to link it to them."
+    )
+    assert cora.press("mydata.forget", "all:ben").message.as_text() == (
+        "Done: everything I held about Ben is erased."
+    )
+    assert quill.press("mydata.forget", "keep").message.as_text() == (
+        "Done: everything I held about you in wound-care is erased. What you shared stays, "
+        "with nothing to link it to you. If you use copbot here again, you'll start afresh. "
+        "Take care!"
+    )
+    assert dee.press("mydata.forget", "all").message.as_text() == (
+        "Done: everything I held about you in wound-care is erased. If you use copbot here "
+        "again, you'll start afresh. Take care!"
+    )
+    with Session(engine) as session:
+        log = session.exec(select(AdminLog).order_by(AdminLog.id)).scalars().all()
+    erasures = [(e.actor_member_id, e.action, e.target_member_id) for e in log][-4:]
+    assert erasures == [  # who erased, never whom: the erased member's id would be a trace
+        (ids["Cora"], "erased (kept anonymised) by a convener", None),
+        (ids["Cora"], "erased by a convener", None),
+        (None, "erased (kept anonymised)", None),
+        (None, "erased", None),
+    ]
+    assert {e.community_id for e in log} == {1} and all(e.at == START for e in log)
+
+
+async def test_the_export_is_sent_privately_and_counts_what_it_holds(make_app, platform, person):
+    app = make_app(WELCOMING)
+    _, zed, _ = busy_community(app, person)
+
+    answer = zed.says("mydata")
+    await app.dispatcher.drain()
+    [sent] = [d for d in platform.dms(ZED.lower()) if d.key.startswith("mydata:")]
+    assert sent.message.title == "Everything copbot holds about you in wound-care"
+    assert sent.message.sections[-1].text == (
+        "Every detail is in the attached file (JSON), which you can keep or give to another "
+        "service. /cop forget-me erases it all."
+    )
+    attachment = sent.message.attachment
+    assert attachment is not None and attachment.filename == "copbot-wound-care-my-data.json"
+    document = json.loads(attachment.content)
+    assert (document["community"], document["member"]) == ("wound-care", ZED)
+    assert document["exported_at"] == START.isoformat()
+    rows = sum(len(r) for r in document["tables"].values())
+    places = len(document["tables"])
+    assert answer == (
+        f"I've sent you everything I hold about you privately: {rows} records in {places} places."
+    )
+    assert [d for d in platform.dms() if d.key.startswith("mydata:")] == [sent]  # hers only
+
+
+def test_retention_drops_what_was_delivered_before_the_period_here_only(
+    make_app, engine, clock, person
+):
+    """Messages done with (sent, expired, dead, shown, held, cancelled) and channel posts older
+    than the period go; messages still to send, newer ones and other communities' stay."""
+    settings = make_settings(
+        community(personal_data_retention="30 days"), community(name="falls", channel="falls")
+    )
+    app = make_app(settings)
+    app.run_due()
+    sweep = START + timedelta(days=40)
+    cutoff = sweep - timedelta(days=30)
+    old = cutoff - timedelta(minutes=1)
+    with Session(engine) as session:
+        here, falls = (
+            session.exec(select(Community.id).where(Community.name == n)).scalars().one()
+            for n in ("wound-care", "falls")
+        )
+        rows = [(status, here, old) for status in ("sent", "expired", "dead", "shown", "held")]
+        rows += [("cancelled", here, old), ("pending", here, old), ("sending", here, old)]
+        rows += [("sent", here, cutoff), ("sent", falls, old)]
+        for status, where, at in rows:
+            session.add(
+                OutboxMessage(
+                    key=f"old:{status}:{where}:{at.isoformat()}",
+                    community_id=where,
+                    platform="console",
+                    channel_id="wound-care",
+                    payload="{}",
+                    status=status,
+                    next_attempt_at=at,
+                    created_at=at,
+                )
+            )
+        for where, at in ((here, old), (here, cutoff), (falls, old)):
+            session.add(
+                ChannelPost(
+                    community_id=where,
+                    key=f"post:{where}:{at.isoformat()}",
+                    payload="{}",
+                    posted_at=at,
+                )
+            )
+        session.commit()
+
+    clock.set(sweep)
+    assert app.run_due().ran
+    with Session(engine) as session:
+        kept = session.exec(select(OutboxMessage.key).where(OutboxMessage.key.startswith("old:")))
+        posts = session.exec(select(ChannelPost.key)).scalars().all()
+    assert sorted(kept.scalars().all()) == sorted(
+        [
+            f"old:pending:{here}:{old.isoformat()}",
+            f"old:sending:{here}:{old.isoformat()}",
+            f"old:sent:{here}:{cutoff.isoformat()}",
+            f"old:sent:{falls}:{old.isoformat()}",
+        ]
+    )
+    assert sorted(posts) == sorted(
+        [f"post:{here}:{cutoff.isoformat()}", f"post:{falls}:{old.isoformat()}"]
+    )
+
+
+def test_retention_keeps_who_was_seen_a_period_ago_and_spares_no_role_made_convener(
+    make_app, engine, clock, person
+):
+    """Days seen are kept coarse (the local day's start): one seen on the day exactly 30 days
+    before the sweep is not yet forgotten. A convener by role, not by the file, is."""
+    settings = make_settings(community(personal_data_retention="30 days"))
+    app = make_app(settings)
+    app.run_due()
+    cora, quill = person(app, "Cora"), person(app, QUILL)
+    quill.cop("help")
+    cora.cop(f"role <@{QUILL.lower()}> convener")
+    sweep = datetime(2027, 1, 10, tzinfo=UTC)  # midnight in London: the 9th's sweep runs late
+    clock.set(sweep - timedelta(days=30, hours=-15))
+    person(app, ZED).cop("help")  # seen on 11 December: that day starts 30 days before
+
+    clock.set(sweep)
+    assert app.run_due().ran
+    remaining = member_ids(engine)
+    assert ZED in remaining and "Cora" in remaining
+    assert QUILL not in remaining
