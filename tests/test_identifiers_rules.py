@@ -89,6 +89,9 @@ def test_a_number_that_is_also_a_phone_number_is_reported_once_as_the_nhs_number
         "+44 16977 2345",  # nine digits after +44
         "+1 415 201 0132",  # an exchange starting with 2
         "0030 21 0123 4567",  # Greece, dialled with 00
+        "+507 6123 4567",  # a three-digit country code with a 0 in it (Panama)
+        "+354 555 1234",  # seven digits after a three-digit country code (Iceland)
+        "+49 30 1234 567890",  # twelve digits after a two-digit one
     ],
 )
 def test_phone_numbers_at_the_edges_of_the_rules(text):
@@ -102,6 +105,8 @@ def test_phone_numbers_at_the_edges_of_the_rules(text):
         "+44 20 7946 00000",  # eleven digits after +44
         "+1 415 055 0132",  # no North American exchange starts with 0
         "+7 4951 2345 6789 0",  # more than twelve digits after the country code
+        "+49 3012 3456 7890 1",
+        "+0 20 7946 0000",  # no country code starts with 0
         "text me the code 4827 1934",  # a phone word, but eight digits are no phone number
         "Order 07700 900123 came today",  # an order number, though it looks like a mobile
     ],
