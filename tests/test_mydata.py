@@ -577,3 +577,18 @@ def test_retention_keeps_who_was_seen_a_period_ago_and_spares_no_role_made_conve
     remaining = member_ids(engine)
     assert ZED in remaining and "Cora" in remaining
     assert QUILL not in remaining
+
+
+def test_the_sweep_runs_at_half_past_three_local_time_and_skips_what_it_missed(make_app, clock):
+    """Daily at 03:30 in the community's timezone, from its start; after copbot was down for
+    days only the latest sweep runs (each one covers everything before it)."""
+    india = community(personal_data_retention="30 days", timezone="Asia/Kolkata")
+    app = make_app(make_settings(india))
+    started = app.run_due()  # 14:30 in Kolkata: that morning's sweep was before the start
+    assert (started.ran, started.missed) == ([], [])
+    clock.set(datetime(2026, 12, 1, 22, 0, tzinfo=UTC))  # 03:30 on 2 December in Kolkata
+    assert app.run_due().ran == ["retention:1@2026-12-02"]
+    clock.set(datetime(2026, 12, 4, 23, 0, tzinfo=UTC))  # 04:30 on the 5th: down for 3 days
+    report = app.run_due()
+    assert report.ran == ["retention:1@2026-12-05"]
+    assert report.missed == ["retention:1@2026-12-03", "retention:1@2026-12-04"]
