@@ -592,3 +592,40 @@ def test_the_sweep_runs_at_half_past_three_local_time_and_skips_what_it_missed(m
     report = app.run_due()
     assert report.ran == ["retention:1@2026-12-05"]
     assert report.missed == ["retention:1@2026-12-03", "retention:1@2026-12-04"]
+
+
+async def test_each_export_is_sent_and_none_outlives_her_erasure(
+    make_app, engine, clock, platform, person
+):
+    """The file holds everything about her: a second request sends a second one, and
+    erasing her leaves neither in what copbot keeps."""
+    app = make_app(WELCOMING)
+    zed = person(app, "Zoë Ñ")  # a name as written, not as \\u escapes
+    zed.cop("plan")
+    zed.cop("mydata")
+    clock.advance(timedelta(minutes=5))
+    zed.cop("mydata")
+    await app.dispatcher.drain()
+    exports = [d for d in platform.dms("zoë ñ") if d.key.startswith("mydata:")]
+    assert len(exports) == 2
+    content = exports[0].message.attachment.content
+    assert '\n "member": "Zoë Ñ",\n' in content  # one field a line, readable as it is
+
+    ids = member_ids(engine)
+    erase(zed, "Erase everything")
+    assert traces(engine, ids["Zoë Ñ"], ("Zoë Ñ",)) == []
+    with Session(engine) as session:
+        payloads = session.exec(select(OutboxMessage.payload)).scalars().all()
+    assert not [p for p in payloads if "my-data.json" in p]
+
+
+def test_a_convener_can_only_name_someone_in_their_own_community(make_app, engine, person):
+    settings = make_settings(community(), community(name="falls", channel="falls"))
+    app = make_app(settings)
+    person(app, ZED, "falls").cop("help")  # known in falls only
+    cora = person(app, "Cora")
+    assert cora.says(f"forget-me <@{ZED.lower()}>") == (
+        "I hold nothing about that person here: there's nothing to erase."
+    )
+    assert ZED in member_ids(engine)
+    assert cora.press("mydata.cancel").message.as_text() == "Nothing was erased."
