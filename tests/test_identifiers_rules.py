@@ -65,10 +65,20 @@ def test_a_reference_word_after_the_nhs_word_wins():
     assert kinds("order for the patient 9434765919") == {"nhs_number"}
 
 
-def test_only_the_30_characters_before_a_number_are_read():
-    near = "order" + " " * 25 + "9434765919"  # the word starts 30 characters before
-    far = "order" + " " * 26 + "9434765919"  # 31: out of reach
-    assert kinds(near) == set() and kinds(far) == {"nhs_number"}
+def test_only_the_characters_just_before_a_number_are_read():
+    """30 characters for NHS and phone words and a + prefix, 20 for a reference word."""
+    assert kinds("order" + " " * 25 + "9434765919") == set()  # starts 30 characters before
+    assert kinds("order" + " " * 26 + "9434765919") == {"nhs_number"}  # 31: out of reach
+    assert kinds("+" + " " * 29 + "943 476 5919") == set()
+    assert kinds("+" + " " * 30 + "943 476 5919") == {"nhs_number"}
+    assert kinds("call" + " " * 26 + "212-555-0147") == {"phone"}
+    assert kinds("call" + " " * 27 + "212-555-0147") == set()
+    assert kinds("order" + " " * 15 + "07700 900123") == set()
+    assert kinds("order" + " " * 16 + "07700 900123") == {"phone"}
+
+
+def test_a_number_starting_with_0_does_not_hide_the_nhs_number_after_it():
+    assert found("01404 49132 943 476 5919") == [("nhs_number", "943 476 5919")]
 
 
 def test_a_number_that_is_also_a_phone_number_is_reported_once_as_the_nhs_number():
@@ -92,6 +102,8 @@ def test_a_number_that_is_also_a_phone_number_is_reported_once_as_the_nhs_number
         "+507 6123 4567",  # a three-digit country code with a 0 in it (Panama)
         "+354 555 1234",  # seven digits after a three-digit country code (Iceland)
         "+49 30 1234 567890",  # twelve digits after a two-digit one
+        "+355 6912 3456 7890",  # fifteen digits in all, the most a number has
+        "+49 (0)30 1234 567890",  # the (0) is not dialled from abroad
     ],
 )
 def test_phone_numbers_at_the_edges_of_the_rules(text):
