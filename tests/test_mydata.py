@@ -477,6 +477,7 @@ async def test_the_export_is_sent_privately_and_counts_what_it_holds(make_app, p
     await app.dispatcher.drain()
     [sent] = [d for d in platform.dms(ZED.lower()) if d.key.startswith("mydata:")]
     assert sent.message.title == "Everything copbot holds about you in wound-care"
+    assert "In wound-care since" in sent.text
     assert sent.message.sections[-1].text == (
         "Every detail is in the attached file (JSON), which you can keep or give to another "
         "service. /cop forget-me erases it all."
