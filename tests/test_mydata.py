@@ -630,3 +630,47 @@ def test_a_convener_can_only_name_someone_in_their_own_community(make_app, engin
     )
     assert ZED in member_ids(engine)
     assert cora.press("mydata.cancel").message.as_text() == "Nothing was erased."
+
+
+async def test_retention_keeps_an_email_only_communitys_conveners(make_app, engine, clock):
+    """Their conveners are named in the file by address, not by a member's id: still kept."""
+    from bot.commands import Actor, Inbound
+    from bot.storage.tables_contact import ContactRoute
+    from tests.fakes import FakePlatform
+
+    carers = community(
+        name="carers",
+        platform="email",
+        conveners=["cora@example.org"],
+        keepers=[],
+        invite=["ana@example.org", "ben@example.org"],
+        personal_data_retention="30 days",
+    )
+    del carers["channel"]
+    emailing = {
+        "email": {"smtp_host": "127.0.0.1", "from_address": "copbot@example.org"},
+        "web": {"base_url": "http://127.0.0.1:8080"},
+    }
+    app = make_app(make_settings(carers, **emailing))
+    app.dispatcher._platforms["email"] = FakePlatform(name="email")
+    await app.advance(START + timedelta(minutes=5))
+    with Session(engine) as session:
+        routes = {r.address: r.member_id for r in session.exec(select(ContactRoute)).scalars()}
+
+    def act(address: str, kind: str, **parts: str) -> None:
+        actor = Actor("email", f"member:{routes[address]}", "", None)
+        app.handle(Inbound(actor, kind, **parts))  # type: ignore[arg-type]
+
+    for address in routes:
+        act(address, "button", action="email.confirm")
+    act("cora@example.org", "text", text="/cop invite dee@example.org")  # after her
+    with Session(engine) as session:
+        routes = {r.address: r.member_id for r in session.exec(select(ContactRoute)).scalars()}
+    act("dee@example.org", "button", action="email.confirm")
+    assert routes["dee@example.org"] > routes["cora@example.org"]
+
+    clock.set(START + timedelta(days=40))
+    assert app.run_due().ran
+    with Session(engine) as session:
+        left = {m.id for m in session.exec(select(Member)).scalars()}
+    assert left == {routes["cora@example.org"]}
