@@ -674,3 +674,16 @@ async def test_retention_keeps_an_email_only_communitys_conveners(make_app, engi
     with Session(engine) as session:
         left = {m.id for m in session.exec(select(Member)).scalars()}
     assert left == {routes["cora@example.org"]}
+
+
+def test_a_sweep_more_than_a_day_late_is_not_run(make_app, clock):
+    """The night the clocks go back is 25 hours long: by 03:00 on 31 October 2027 the last
+    sweep (03:30 BST on the 30th) is 24½ hours old, too late; the next one runs on time."""
+    clock.set(datetime(2027, 10, 28, 12, 0, tzinfo=UTC))  # the community starts then
+    app = make_app(make_settings(community(personal_data_retention="30 days")))
+    app.run_due()
+    clock.set(datetime(2027, 10, 31, 3, 0, tzinfo=UTC))
+    late = app.run_due()
+    assert late.ran == [] and late.missed[-1] == "retention:1@2027-10-30"
+    clock.set(datetime(2027, 10, 31, 3, 30, tzinfo=UTC))
+    assert app.run_due().ran == ["retention:1@2027-10-31"]
