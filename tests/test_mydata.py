@@ -668,6 +668,11 @@ async def test_retention_keeps_an_email_only_communitys_conveners(make_app, engi
         routes = {r.address: r.member_id for r in session.exec(select(ContactRoute)).scalars()}
     act("dee@example.org", "button", action="email.confirm")
     assert routes["dee@example.org"] > routes["cora@example.org"]
+    # A convener's button for an email member names them by an id with a colon in it.
+    cora = Actor("email", f"member:{routes['cora@example.org']}", "", None)
+    ben = f"member:{routes['ben@example.org']}"
+    done = app.handle(Inbound(cora, "button", action="mydata.forget", value=f"all:{ben}"))
+    assert "is erased" in done.message.as_text()
 
     clock.set(START + timedelta(days=40))
     assert app.run_due().ran
