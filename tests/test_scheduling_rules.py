@@ -90,6 +90,9 @@ def test_occurrences_are_after_the_start_up_to_and_including_the_end() -> None:
     assert spec.occurrences(NOON - HOUR, NOON + HOUR) == [NOON, NOON + HOUR]
     assert job("b", at(NOON)).occurrences(NOON - HOUR, NOON) == [NOON]
     assert job("b", at(NOON)).occurrences(NOON, NOON + HOUR) == []
+    # A rule that lists whole days, ends included, still gives only (start, end].
+    hourly = job("c", lambda start, end: [start, start + HOUR, end, end + HOUR])
+    assert hourly.occurrences(NOON - 2 * HOUR, NOON) == [NOON - HOUR, NOON]
 
 
 def test_a_schedule_has_no_occurrences_before_it_began() -> None:
@@ -101,6 +104,7 @@ def test_a_catch_up_job_is_due_however_long_ago_it_fell_due() -> None:
     spec = job("close", at(NOON - timedelta(days=60)), catch_up=True)
     assert spec.occurrences(NOON - HOUR, NOON) == [NOON - timedelta(days=60)]
     assert spec.first(NOON - HOUR, NOON + HOUR) is None  # not "after" the moment asked
+    assert spec.first(NOON - timedelta(days=60), NOON + HOUR) is None
 
 
 def test_first_is_the_earliest_occurrence_after_the_moment() -> None:
@@ -251,6 +255,29 @@ def test_a_shortcut_schedule_due_in_the_pass_runs(timeline: Timeline, bus: FakeB
     report = timeline.run_due(NOON - 2 * HOUR, NOON)
     assert bus.pings() == ["quick@01 11:00"]
     assert report.upcoming == {"quick": NOON + HOUR}
+
+
+def test_a_catch_up_job_with_a_shortcut_still_runs_long_after_it_fell_due(
+    timeline: Timeline, bus: FakeBus
+) -> None:
+    long_ago = NOON - timedelta(days=30)
+    bus.offer(job("close", at(long_ago), catch_up=True, next_after=lambda moment: None))
+    report = timeline.run_due(NOON - HOUR, NOON)
+    assert report.ran == ["close@2026-11-01T12:00:00+00:00"]
+
+
+def test_a_shortcut_that_cannot_be_worked_out_does_not_stop_the_pass(
+    timeline: Timeline, bus: FakeBus, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(moment: datetime) -> datetime:
+        raise ValueError("a stored rule that cannot be read")
+
+    bus.offer(job("broken", each([NOON - HOUR]), next_after=broken), job("fine", at(NOON)))
+    with caplog.at_level(logging.ERROR, logger="bot.scheduling"):
+        report = timeline.run_due(NOON - 2 * HOUR, NOON)
+    assert report.ran == ["fine@2026-12-01T12:00:00+00:00"] and report.upcoming == {}
+    messages = [r.getMessage() for r in caplog.records]
+    assert "schedule broken could not be worked out; it is skipped" in messages
 
 
 # ---- reading the schedules ----------------------------------------------------------------
