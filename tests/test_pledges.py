@@ -729,3 +729,104 @@ async def test_a_closed_community_has_no_pledge_follow_ups(make_app, person):
         session.add(row)
         session.commit()
     assert [s.key for s in app.timeline.specs() if s.key.startswith("pledge")] == []
+
+
+def _guard_buttons(response) -> dict[str, object]:
+    assert response.message is not None, response
+    return {b.label: b for b in response.message.buttons}
+
+
+async def test_a_warned_outcome_or_request_can_be_posted_anyway_or_edited(
+    make_app, platform, person
+):
+    app = make_app()
+    ana = person(app, "Ana")
+    ana.cop("pledge Try the leaflet by 2026-12-10")
+    ana.cop("pledge Call families by 2026-12-10")
+    outcome = "Mrs Patel on 07700 900123 loved it"
+    held = ana.submit("pledge.done", "1", outcome=outcome, win="yes", story="yes")
+    post = _guard_buttons(held)["Post anyway"]
+    done = ana.press(post.action, post.value).message.as_text()
+    assert done == (
+        "Well done! Pledge #1 is done. What happened is posted in the channel as win #1. "
+        "Thank you: we'll ask you before using it as a story."
+    )
+    held = ana.submit("pledge.help", "2", help="Who can phone 07700 900123?")
+    assert "a phone number" in held.message.as_text()
+    edit = _guard_buttons(held)["Let me edit"]
+    form = ana.press(edit.action, edit.value).form
+    asked = ana.submit(form.form_id, form.metadata, text="Who has tried phoning families?")
+    assert "posted in the channel with your name" in asked.message.as_text()
+    await app.dispatcher.drain()
+    [win] = platform.titled("A win to celebrate!")
+    assert outcome in win.text  # warned, then posted as the member chose
+    [request] = platform.titled("Can anyone help?")
+    assert "Who has tried phoning families?" in request.text and "07700" not in request.text
+    from bot.storage.tables_wins import Win
+
+    with Session(app.engine) as session:
+        assert session.exec(select(Win.source_pledge_id)).all() == [1]
+
+
+async def test_help_is_asked_once_per_cycle_of_a_pledge(make_app, clock, platform, person):
+    app = make_app()
+    ana = person(app, "Ana")
+    ana.cop("pledge Try the leaflet by 2026-12-10")
+    assert "with your name" in ana.submit("pledge.help", "1", help="A lift").message.as_text()
+    again = ana.submit("pledge.help", "1", help="Another lift")
+    assert again.message.as_text() == (
+        "You've already asked for help with this one; you'll hear of any offers."
+    )
+    clock.advance(timedelta(days=1))
+    ana.cop("pledges renew 1 by 2026-12-20")  # a new cycle: help may be asked again
+    assert "with your name" in ana.submit("pledge.help", "1", help="A lift").message.as_text()
+    ana.cop("pledge Call families by 2026-12-10")
+    assert "Your request is empty" in ana.submit("pledge.help", "2").message.as_text()
+    assert "What happened is empty" in ana.submit("pledge.done", "2").message.as_text()
+    stale = "That form is out of date. Try /cop help."
+    for form_id in ("pledge.done", "pledge.help", "pledge.renew"):
+        assert ana.submit(form_id, "two", outcome="x", help="x").message.as_text() == stale
+
+
+async def test_offers_letting_go_and_what_is_counted(make_app, platform, person):
+    app = make_app()
+    ana, ben, dee = person(app, "Ana"), person(app, "Ben"), person(app, "Dee")
+    ana.cop("pledge Try the leaflet by 2026-12-10")
+    dee.cop("pledge Call families by 2026-12-10")
+    ana.submit("pledge.help", "1", help="A lift to the clinic")
+    assert ana.press("pledge.offer", "1").message.as_text() == (
+        "That's your own request: I'll tell you when someone offers."
+    )
+    assert ben.press("pledge.offer", "1").message.as_text() == (
+        "Thank you! I've passed your name on privately; they'll be in touch."
+    )
+    assert ben.press("pledge.offer", "1").message.as_text() == (
+        "You've already offered; they have your name. Thank you!"
+    )
+    assert dee.press("pledge.letgo", "2").message.as_text() == (
+        "That's fine: letting go is part of learning what works. Thank you for trying. "
+        "Make a new one whenever you're ready."
+    )
+    ana.submit("pledge.done", "1", outcome="It helped", win="no", story="no")
+    with Session(app.engine) as session:
+        kinds = session.exec(select(Activity.kind).order_by(Activity.id)).all()
+    assert kinds == [
+        "pledged",
+        "pledged",
+        "pledge-help",
+        "offered-help",
+        "pledge-let-go",
+        "pledge-done",
+    ]
+    assert [p.status for p in _pledges(app)] == ["done", "released"]
+
+
+async def test_only_this_communitys_pledges_are_counted(make_app, person):
+    other = community(name="burns", channel="burns", conveners=[], keepers=[])
+    app = make_app(make_settings(community(), other))
+    person(app, "Ana").cop("pledge Try the leaflet by 2026-12-03")
+    person(app, "Bo", channel="burns").cop("pledge Call families by 2026-12-03")
+    with Session(app.engine) as session:
+        [ana_id] = session.exec(select(Member.id).where(Member.platform_user_id == "ana")).all()
+        assert pledge_counts(session, 1, START) == (1, 1, 0)
+        assert open_pledge_holders(session, 1) == {ana_id}
