@@ -291,7 +291,7 @@ async def test_bad_pledge_input_is_refused_and_changes_nothing(make_app, platfor
         "pledge Try something new": "no next meeting in the calendar",
         "pledge Try something new by next meeting": "no next meeting",
         "pledge by 15 Dec": "say what you'll do",
-        f"pledge {'x' * 2001} by 15 Dec": "the limit is 2,000",
+        f"pledge {'x' * 2001} by 15 Dec": "Your pledge is 2,001 characters long; the limit",
         "pledge Tell @here about it by 15 Dec": "notify everyone",
         "pledge Try it by yesterday": "in the past",
         "pledge Try it by 31 Feb": "February has no 31st",
@@ -648,8 +648,8 @@ async def test_follow_ups_only_go_out_when_they_still_make_sense(make_app, platf
 async def test_an_answer_means_no_reminder_even_if_its_job_runs(make_app, platform, person):
     app = make_app()
     ana = _follow_up_dm(app, platform, person)
-    await app.advance(START + timedelta(days=9, minutes=1))
-    _press(ana, _dms(platform, "ana")[0], "Need help")
+    await app.advance(START + timedelta(days=9))  # the follow-up goes out at 09:00 ...
+    _press(ana, _dms(platform, "ana")[0], "Need help")  # ... and is answered that minute
     ana.submit("pledge.help", "1", help="A lift to the clinic")
     with UnitOfWork(app.engine) as uow:
         command = FollowUpPledge(
@@ -830,3 +830,90 @@ async def test_only_this_communitys_pledges_are_counted(make_app, person):
         [ana_id] = session.exec(select(Member.id).where(Member.platform_user_id == "ana")).all()
         assert pledge_counts(session, 1, START) == (1, 1, 0)
         assert open_pledge_holders(session, 1) == {ana_id}
+
+
+async def test_sharing_says_so_and_a_warned_pledge_can_be_reworded_first(
+    make_app, platform, person
+):
+    app = make_app()
+    ana = person(app, "Ana")
+    ana.cop("pledge Phone Mrs Patel on 07700 900123 by 2026-12-10")
+    ana.cop("pledge Try the leaflet by 2026-12-10")
+    held = ana.cop("pledge Share 1")
+    assert "a phone number" in held.message.as_text()
+    edit = _guard_buttons(held)["Let me edit"]
+    form = ana.press(edit.action, edit.value).form
+    shared = ana.submit(form.form_id, form.metadata, text="Phone one family a week")
+    assert shared.message.as_text() == "Shared in the channel. Good luck with it!"
+    assert ana.says("pledge share 1") == "Pledge #1 is already shared."
+    held = ana.cop("pledges share 2")
+    assert held.message.as_text() == "Shared in the channel. Good luck with it!"
+    await app.dispatcher.drain()
+    first, second = _posts(platform)
+    assert first.message.title == "A new pledge"
+    assert [s.text for s in first.message.sections] == [
+        "Phone one family a week",
+        "— Ana, by Thu 10 Dec, 09:00",
+    ]
+    assert (first.key, second.key) == ("pledge:1:shared", "pledge:2:shared")
+    assert _pledges(app)[0].text == "Phone one family a week"
+    with Session(app.engine) as session:
+        kinds = session.exec(select(Activity.kind).order_by(Activity.id)).all()
+    assert kinds.count("pledge-shared") == 2
+
+
+async def test_refusals_name_the_pledge_and_the_way_out(make_app, person):
+    app = make_app(make_settings(community(meetings=MEETING)))
+    ana = person(app, "Ana")
+    assert ana.says("pledges cancel 9") == (
+        "I can't find pledge #9 among yours. /cop pledges lists them."
+    )
+    ana.cop("pledge Try the leaflet by 2026-12-10")
+    assert "Your pledge contains '@here'" in ana.says("pledges edit 1 Tell @here")
+    assert "Please say what you'll do. Usage: /cop pledge <text> [by <when>]" in ana.says(
+        "pledge by 2026-12-10"
+    )
+    assert "Usage: /cop pledges" in ana.says("pledges renew")
+    renewed = ana.submit("pledge.renew", "1", when="  ")  # blank: the next meeting
+    assert "now due Tue 15 Dec, 14:00" in renewed.message.as_text()
+    assert [p.text for p in _pledges(app)] == ["Try the leaflet"]
+
+
+async def test_at_most_twenty_of_your_pledges_are_listed(make_app, person):
+    app = make_app()
+    ana = person(app, "Ana")
+    for number in range(21):
+        ana.cop(f"pledge Try idea {number} by 2026-12-10")
+    [mine] = ana.cop("pledges").message.sections
+    assert len(mine.items) == 20 and mine.items[0].startswith("#1 Try idea 0")
+
+
+async def test_the_follow_ups_a_pledge_still_has_to_come(make_app, platform, person):
+    """Each stage leaves the timeline once it is done with, and a closed pledge has none."""
+    app = make_app(make_settings(community(pledges={"midpoint_check": True})))
+    ana = person(app, "Ana")
+    ana.cop("pledge Try the leaflet by 2026-12-11")
+    ana.cop("pledge Call families by 2026-12-11")
+
+    def waiting() -> list[str]:
+        return sorted(s.key for s in app.timeline.specs() if s.key.startswith("pledge"))
+
+    assert waiting() == ["pledge-due:1", "pledge-due:2", "pledge-midpoint:1", "pledge-midpoint:2"]
+    ana.cop("pledges cancel 2")
+    await app.advance(datetime(2026, 12, 6, 10, 0, tzinfo=UTC))  # midpoint sent
+    assert waiting() == ["pledge-due:1"]
+    await app.advance(datetime(2026, 12, 11, 10, 0, tzinfo=UTC))  # follow-up sent
+    assert waiting() == ["pledge-remind:1"]
+    await app.advance(datetime(2026, 12, 14, 10, 0, tzinfo=UTC))  # reminder sent
+    assert waiting() == []
+    assert [d.message.title for d in _dms(platform, "ana")] == [
+        "Halfway to your pledge",
+        "How did your pledge go?",
+        "A gentle nudge about your pledge",
+    ]
+    ana.cop("pledge Ask about pain by 2026-12-20")
+    assert waiting() == ["pledge-due:3", "pledge-midpoint:3"]
+    await app.advance(datetime(2026, 12, 20, 10, 0, tzinfo=UTC))
+    assert waiting() == ["pledge-remind:3"]
+    ana.submit("pledge.help", "3", help="A lift to the clinic")  # an answer: no reminder
+    assert waiting() == []
