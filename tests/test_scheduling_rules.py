@@ -90,6 +90,8 @@ def test_occurrences_are_after_the_start_up_to_and_including_the_end() -> None:
     assert spec.occurrences(NOON - HOUR, NOON + HOUR) == [NOON, NOON + HOUR]
     assert job("b", at(NOON)).occurrences(NOON - HOUR, NOON) == [NOON]
     assert job("b", at(NOON)).occurrences(NOON, NOON + HOUR) == []
+    assert at(NOON)(NOON, NOON + HOUR) == [] and at(NOON)(NOON + HOUR, NOON + 2 * HOUR) == []
+    assert each([NOON + HOUR, NOON])(NOON, NOON + HOUR) == [NOON + HOUR]
     # A rule that lists whole days, ends included, still gives only (start, end].
     hourly = job("c", lambda start, end: [start, start + HOUR, end, end + HOUR])
     assert hourly.occurrences(NOON - 2 * HOUR, NOON) == [NOON - HOUR, NOON]
@@ -244,7 +246,9 @@ def test_a_pass_reports_each_schedules_next_occurrence(timeline: Timeline, bus: 
     assert bus.pings() == ["done@01 11:00", "each@01 11:00"]
 
 
-def test_a_shortcut_schedule_due_in_the_pass_runs(timeline: Timeline, bus: FakeBus) -> None:
+def test_a_shortcut_schedule_due_in_the_pass_runs(
+    timeline: Timeline, bus: FakeBus, clock: ManualClock
+) -> None:
     times = [NOON - HOUR, NOON + HOUR]
     spec = job(
         "quick",
@@ -255,6 +259,17 @@ def test_a_shortcut_schedule_due_in_the_pass_runs(timeline: Timeline, bus: FakeB
     report = timeline.run_due(NOON - 2 * HOUR, NOON)
     assert bus.pings() == ["quick@01 11:00"]
     assert report.upcoming == {"quick": NOON + HOUR}
+    # One due exactly at the pass's end runs in that pass (the next starts after it).
+    clock.set(NOON + HOUR)
+    report = timeline.run_due(NOON, NOON + HOUR)
+    assert bus.pings() == ["quick@01 11:00", "quick@01 13:00"]
+
+
+def test_claims_are_listed_in_time_order(timeline: Timeline, bus: FakeBus) -> None:
+    bus.offer(job("daily", each([NOON - 3 * HOUR, NOON - HOUR])))
+    timeline.run_due(NOON - 2 * HOUR, NOON)  # 11:00 first
+    timeline.run_due(NOON - 4 * HOUR, NOON)  # then 09:00, found on a wider look
+    assert [claim.occurrence[11:16] for claim in timeline.claimed("daily")] == ["09:00", "11:00"]
 
 
 def test_a_catch_up_job_with_a_shortcut_still_runs_long_after_it_fell_due(
