@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from bot import commands as c
 from bot.clock import ManualClock
 from bot.features.base import Feature
-from bot.scheduling import LOOKAHEAD, JobSpec, Timeline, at, each
+from bot.scheduling import LOOKAHEAD, JobSpec, RunReport, Timeline, at, each
 from bot.storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -205,7 +205,10 @@ def test_an_occurrence_later_than_its_grace_is_missed_not_run(
     assert bus.pings() == ["no-grace@25 12:00", "just@01 11:00"]
     assert report.missed == ["too-late@2026-12-01T10:59:59+00:00"]
     [line] = [r.getMessage() for r in caplog.records]
-    assert line.startswith("skipped too-late@2026-12-01T10:59:59+00:00: due 2026-12-01T10:59:59")
+    assert line == (
+        "skipped too-late@2026-12-01T10:59:59+00:00: due 2026-12-01T10:59:59+00:00, "
+        "now 1:00:01 late (grace 1:00:00)"
+    )
     assert [claim.outcome for claim in timeline.claimed("too-late")] == ["missed"]
     # A missed occurrence is claimed: it is not tried again.
     again = timeline.run_due(NOON - timedelta(days=7), NOON)
@@ -224,7 +227,10 @@ def test_a_failed_occurrence_is_left_unclaimed_and_retried_from_the_earliest_fai
     assert report.failed == ["b@2026-12-01T09:00:00+00:00", "a@2026-12-01T10:00:00+00:00"]
     assert report.retry_from == NOON - 3 * HOUR
     assert timeline.claimed("a") == [] and timeline.claimed("b") == []
-    assert any("job b@2026-12-01T09:00:00+00:00 failed" in r.getMessage() for r in caplog.records)
+    assert [r.getMessage() for r in caplog.records] == [
+        "job b@2026-12-01T09:00:00+00:00 failed; it will be retried",
+        "job a@2026-12-01T10:00:00+00:00 failed; it will be retried",
+    ]
     bus.failing = set()
     retry = timeline.run_due(NOON - 4 * HOUR, NOON)
     assert bus.pings() == ["c@01 11:00", "b@01 09:00", "a@01 10:00"]
@@ -263,6 +269,12 @@ def test_a_shortcut_schedule_due_in_the_pass_runs(
     clock.set(NOON + HOUR)
     report = timeline.run_due(NOON, NOON + HOUR)
     assert bus.pings() == ["quick@01 11:00", "quick@01 13:00"]
+
+
+def test_one_occurrence_run_on_its_own_acts(timeline: Timeline, bus: FakeBus) -> None:
+    report = RunReport()
+    timeline.run_one(job("once", at(NOON)), NOON, report)
+    assert report.ran == ["once@2026-12-01T12:00:00+00:00"] and bus.pings() == ["once@01 12:00"]
 
 
 def test_claims_are_listed_in_time_order(timeline: Timeline, bus: FakeBus) -> None:
