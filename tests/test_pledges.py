@@ -917,3 +917,48 @@ async def test_the_follow_ups_a_pledge_still_has_to_come(make_app, platform, per
     assert waiting() == ["pledge-remind:3"]
     ana.submit("pledge.help", "3", help="A lift to the clinic")  # an answer: no reminder
     assert waiting() == []
+
+
+async def test_after_a_warning_the_member_posts_as_is_or_posts_what_they_reworded(
+    make_app, platform, person
+):
+    app = make_app()
+    ana = person(app, "Ana")
+    phone = "07700 900123"
+    ana.cop(f"pledge Phone Mrs Patel on {phone} by 2026-12-10")
+    ana.cop(f"pledge Ring {phone} weekly by 2026-12-10")
+    ana.cop("pledge Try the leaflet by 2026-12-10")
+    post = _guard_buttons(ana.cop("pledge share 1"))["Post anyway"]
+    shared = ana.press(post.action, post.value).message.as_text()
+    assert shared == "Shared in the channel. Good luck with it!"
+    edit = _guard_buttons(ana.cop("pledge share 2"))["Let me edit"]
+    form = ana.press(edit.action, edit.value).form
+    refused = ana.submit(form.form_id, form.metadata, text="Tell @here about it")
+    assert "Your pledge contains '@here'" in refused.message.as_text()
+
+    held = ana.submit("pledge.done", "3", outcome=f"Mrs Patel ({phone}) loved it", win="yes")
+    edit = _guard_buttons(held)["Let me edit"]
+    form = ana.press(edit.action, edit.value).form
+    done = ana.submit(form.form_id, form.metadata, text="A family loved the leaflet")
+    assert "Well done! Pledge #3 is done." in done.message.as_text()
+
+    ana.cop("pledge Call families by 2026-12-10")
+    held = ana.submit("pledge.help", "4", help=f"Who can phone {phone}?")
+    post = _guard_buttons(held)["Post anyway"]
+    assert "posted in the channel" in ana.press(post.action, post.value).message.as_text()
+    await app.dispatcher.drain()
+    [pledge_post] = platform.titled("A new pledge")
+    assert phone in pledge_post.text  # the member chose to post it: warned, never rewritten
+    [win] = platform.titled("A win to celebrate!")
+    assert "A family loved the leaflet" in win.text and phone not in win.text
+    [request] = platform.titled("Can anyone help?")
+    assert f"Who can phone {phone}?" in request.text
+    assert _pledges(app)[2].outcome == "A family loved the leaflet"
+
+
+async def test_a_new_date_form_sent_without_a_date_means_the_next_meeting(make_app, person):
+    app = make_app(make_settings(community(meetings=MEETING)))
+    ana = person(app, "Ana")
+    ana.cop("pledge Try the leaflet by 2026-12-10")
+    renewed = ana.submit("pledge.renew", "1")
+    assert "now due Tue 15 Dec, 14:00" in renewed.message.as_text()
