@@ -98,7 +98,7 @@ async def test_a_send_still_going_after_the_grace_is_checked_before_it_goes_agai
     with caplog.at_level("WARNING", logger="bot.outbox"):
         await first.stop(running, grace=0.1)  # the gate never opens: the send is cut short
     assert running.done()
-    assert "stopped with 1 send(s) under way" in caplog.text
+    assert "stopped with 1 send(s) under way: they will be checked" in caplog.messages
 
     arrived = Remembers({"dm:slow"})  # it had reached the platform after all
     await Dispatcher(app.engine, clock, {"console": arrived}).drain()

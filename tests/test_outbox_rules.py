@@ -7,18 +7,24 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, select
 
-from bot import outbox
+from bot import outbox, outbox_rows
 from bot.clock import ManualClock
 from bot.messages import Attachment, OutMessage
-from bot.outbox import Dispatcher, Pacer
+from bot.outbox import LEASE, Dispatcher, Pacer
+from bot.ports import DeliveryError, RateLimited
+from bot.storage.tables import OutboxMessage
 from bot.storage.uow import UnitOfWork
 from tests.fakes import FakePlatform
+from tests.test_outbox_restart import until
 
 NOTE = "(I couldn't draw the picture here, so this is the page itself.)"
 PAGE = "<h1>Who took part</h1>"
@@ -205,3 +211,201 @@ async def test_a_platform_added_later_without_a_limit_is_not_paced(engine, clock
     dispatcher.add_platform(platform)
     assert await dispatcher.drain() == 3
     assert loop_time.slept == [] and len(platform.sent) == 3
+
+
+# ---- failures and their record -----------------------------------------------------------
+
+
+def _rows(engine: Engine) -> dict[str, OutboxMessage]:
+    with Session(engine) as session:
+        return {row.key: row for row in session.exec(select(OutboxMessage)).all()}
+
+
+class Raising(FakePlatform):
+    """Raises the next of `errors` for each send (then delivers)."""
+
+    def __init__(self, *errors: Exception) -> None:
+        super().__init__()
+        self.errors = list(errors)
+
+    async def dm(self, user_id: str, message: OutMessage, key: str) -> str:
+        if self.errors:
+            raise self.errors.pop(0)
+        return await super().dm(user_id, message, key)
+
+
+async def test_an_unexpected_error_is_retried_like_a_transient_failure(engine, clock, caplog):
+    _fan_out(engine, clock, 1)
+    platform = Raising(ConnectionResetError("connection reset by peer"))
+    dispatcher = Dispatcher(engine, clock, {"console": platform}, max_attempts=3)
+    with caplog.at_level(logging.WARNING, logger="bot.outbox"):
+        assert await dispatcher.drain() == 0
+    row = _rows(engine)["nudge:0"]
+    assert (row.status, row.attempts, row.last_error) == ("pending", 1, "connection reset by peer")
+    assert any(m.startswith("retrying nudge:0 in ") for m in caplog.messages)
+    clock.advance(timedelta(seconds=33))  # 30 s, give or take 10%
+    assert await dispatcher.drain() == 1
+    assert [d.key for d in platform.sent] == ["nudge:0"]
+
+
+async def test_a_dead_letter_records_why_even_for_an_error_without_words(engine, clock, caplog):
+    _fan_out(engine, clock, 2)
+    platform = Raising(ConnectionResetError(), DeliveryError("x" * 300, transient=False))
+    dispatcher = Dispatcher(engine, clock, {"console": platform}, max_attempts=1)
+    with caplog.at_level(logging.ERROR, logger="bot.outbox"):
+        assert await dispatcher.drain() == 0
+    rows = _rows(engine)
+    assert (rows["nudge:0"].status, rows["nudge:0"].last_error) == ("dead", "ConnectionResetError")
+    assert rows["nudge:1"].status == "dead" and rows["nudge:1"].last_error == "x" * 200
+    assert "dead letter nudge:0 after 1 tries: ConnectionResetError" in caplog.messages
+
+
+async def test_each_try_of_a_message_gets_its_own_jitter(engine, clock):
+    """The backoff doubles give or take 10%, drawn anew per try: two messages that came
+    back together once are not bound to collide on every later try."""
+    _fan_out(engine, clock, 1)
+    platform = Raising(*(DeliveryError("timed out") for _ in range(3)))
+    dispatcher = Dispatcher(engine, clock, {"console": platform}, max_attempts=5)
+    waits = []
+    for _ in range(3):
+        await dispatcher.drain()
+        due = _rows(engine)["nudge:0"].next_attempt_at
+        wait = (due.replace(tzinfo=clock.now().tzinfo) - clock.now()) / timedelta(seconds=1)
+        waits.append(wait)
+        clock.advance(timedelta(seconds=wait))
+    assert all(0.9 <= w / (30 * 2**n) < 1.1 for n, w in enumerate(waits)), waits
+    assert len({round(w / 2**n, 6) for n, w in enumerate(waits)}) == 3, waits
+
+
+async def test_a_shorter_platform_wide_wait_does_not_cut_a_longer_one(engine, clock):
+    """Two sends to one platform are told to wait at once, 20 s and 5 s: the platform gets
+    nothing until the longer wait is over."""
+    calls: list[str] = []
+
+    class Yielding(FakePlatform):
+        async def dm(self, user_id: str, message: OutMessage, key: str) -> str:
+            await asyncio.sleep(0)  # both sends are under way before either answers
+            return await super().dm(user_id, message, key)
+
+    platform = Yielding()
+
+    def wait_twice(_kind: str, target: str) -> Exception | None:
+        calls.append(target)
+        return RateLimited(20 if len(calls) == 1 else 5) if len(calls) <= 2 else None
+
+    platform.fail_when = wait_twice
+    _fan_out(engine, clock, 2)
+    dispatcher = Dispatcher(engine, clock, {"console": platform})
+    await dispatcher.drain()
+    assert len(calls) == 2 and platform.sent == []
+    clock.advance(timedelta(seconds=6))
+    await dispatcher.drain()
+    assert platform.sent == [], "sent while the platform's longer wait still ran"
+    clock.advance(timedelta(seconds=14))
+    await dispatcher.drain()
+    assert sorted(d.key for d in platform.sent) == ["nudge:0", "nudge:1"]
+
+
+async def test_the_pause_ends_with_the_platforms_wait_and_not_before(engine, clock):
+    dispatcher = Dispatcher(engine, clock, {"console": FakePlatform()})
+    dispatcher._hold("console", 20)
+    clock.advance(timedelta(seconds=19.5))
+    assert dispatcher._pause(5.0) == pytest.approx(0.5)
+    clock.advance(timedelta(seconds=0.5))  # the wait is over: back to the poll
+    assert dispatcher._pause(5.0) == pytest.approx(5.0)
+
+
+# ---- the background loop's troubles --------------------------------------------------------
+
+
+async def test_a_dispatcher_that_hits_an_error_says_so_and_keeps_going(
+    engine, clock, caplog, monkeypatch
+):
+    real_claim, calls = outbox_rows.claim, []
+
+    def flaky_claim(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("SELECT", {}, Exception("database is locked"))
+        return real_claim(*args)
+
+    monkeypatch.setattr(outbox_rows, "claim", flaky_claim)
+    _fan_out(engine, clock, 1)
+    platform = FakePlatform()
+    dispatcher = Dispatcher(engine, clock, {"console": platform})
+    with caplog.at_level(logging.ERROR, logger="bot.outbox"):
+        running = asyncio.create_task(dispatcher.run_forever(poll_seconds=0.01))
+        await until(lambda: len(platform.sent) == 1)
+        await dispatcher.stop(running)
+    assert "the dispatcher hit an error; it will try again" in caplog.messages
+
+
+async def test_a_message_written_by_another_process_goes_out_on_the_next_poll(engine, clock):
+    platform = FakePlatform()
+    dispatcher = Dispatcher(engine, clock, {"console": platform})
+    running = asyncio.create_task(dispatcher.run_forever(poll_seconds=0.01))
+    await until(lambda: dispatcher._loop is not None)
+    _fan_out(engine, clock, 1)  # nobody wakes this dispatcher: only its poll finds the row
+    await until(lambda: len(platform.sent) == 1, seconds=3)
+    await dispatcher.stop(running)
+
+
+class Gate(FakePlatform):
+    """Sends wait until the gate opens; `started` counts arrivals."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open = asyncio.Event()
+        self.started = 0
+
+    async def dm(self, user_id: str, message: OutMessage, key: str) -> str:
+        self.started += 1
+        await self.open.wait()
+        return await super().dm(user_id, message, key)
+
+
+async def test_a_failed_renewal_is_logged_and_the_heartbeat_goes_on(
+    engine, clock, caplog, monkeypatch
+):
+    real_renew, renewals = outbox_rows.renew, []
+
+    def flaky_renew(*args: Any) -> None:
+        renewals.append(1)
+        if len(renewals) == 1:
+            raise OperationalError("UPDATE", {}, Exception("connection lost"))
+        real_renew(*args)
+
+    monkeypatch.setattr(outbox_rows, "renew", flaky_renew)
+    _fan_out(engine, clock, 1)
+    gate = Gate()
+    dispatcher = Dispatcher(engine, clock, {"console": gate}, lease=timedelta(seconds=0.15))
+    with caplog.at_level(logging.ERROR, logger="bot.outbox"):
+        running = asyncio.create_task(dispatcher.run_forever(poll_seconds=0.01))
+        await until(lambda: len(renewals) >= 2)  # it renewed again after the failure
+        gate.open.set()
+        await until(lambda: len(gate.sent) == 1)
+        await dispatcher.stop(running)
+    assert "could not renew the outbox's claims; it will try again" in caplog.messages
+
+
+async def test_a_stop_that_cannot_hand_back_its_claims_says_so_and_still_ends(
+    engine, clock, caplog, monkeypatch
+):
+    def broken(*_args: Any) -> None:
+        raise OperationalError("UPDATE", {}, Exception("connection lost"))
+
+    monkeypatch.setattr(outbox_rows, "release", broken)
+    _fan_out(engine, clock, 2)
+    gate = Gate()
+    dispatcher = Dispatcher(engine, clock, {"console": gate}, concurrency=1)
+    running = asyncio.create_task(dispatcher.run_forever(poll_seconds=0.01))
+    await until(lambda: gate.started == 1)
+    with caplog.at_level(logging.ERROR, logger="bot.outbox"):
+        await dispatcher.stop(running, grace=0.05)
+    assert running.done()
+    assert "could not hand back the outbox's claims (their leases will lapse)" in caplog.messages
+    # The claims lapse with their lease: another process sends both, checking the cut one.
+    clock.advance(LEASE)
+    monkeypatch.undo()
+    after = FakePlatform()
+    assert await Dispatcher(engine, clock, {"console": after}).drain() == 2
