@@ -11,14 +11,23 @@ from sqlmodel import Session, select
 from bot.clock import ManualClock
 from bot.domain import digest as rules
 from bot.domain.chart import participation_png
-from bot.features.digest import SendDigest, WeeklyJobSpec, build_digest, chart_for, weekly_figures
+from bot.features.digest import (
+    SendDigest,
+    WeeklyJobSpec,
+    _keep,
+    build_digest,
+    chart_for,
+    weekly_figures,
+)
 from bot.features.digest_chart import chart_attachment
 from bot.storage.tables import Activity, Member, OutboxMessage
+from bot.storage.tables_stories import ActivityWeek
 from bot.storage.uow import UnitOfWork
 from tests.conftest import community, make_settings
 
 MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 TOKYO = ZoneInfo("Asia/Tokyo")
+LONDON = ZoneInfo("Europe/London")
 #: Monday 9 Nov 08:00 in Tokyo: still Sunday (ISO week 45) in UTC.
 OCCURRENCE = datetime(2026, 11, 8, 23, tzinfo=UTC)
 
@@ -200,3 +209,101 @@ async def test_a_problem_takes_a_challenge_up_wherever_its_words_are(make_app, p
     cora.cop("propose Training")  # shorter, inside the challenge
     await app.advance(MONDAY + timedelta(days=5))
     assert _waiting(engine, MONDAY + timedelta(days=5)) == ("Wound photos are lost",)
+
+
+# ---- the chart's kept weeks ------------------------------------------------------------------
+
+WEEK_START = datetime(2026, 11, 2, tzinfo=UTC)
+WEEK_END = WEEK_START + timedelta(days=7)
+
+
+def _figures(engine, now: datetime, community_id: int = 1) -> list[tuple[int, int, int]]:
+    with Session(engine) as session:
+        found = weekly_figures(session, community_id, [WEEK_START, WEEK_END], now)
+        session.commit()
+    return found
+
+
+def _kept(engine) -> list[tuple[int, int, int, int]]:
+    with Session(engine) as session:
+        rows = session.exec(select(ActivityWeek)).all()
+    return sorted((r.community_id, r.active, r.contributions, r.anonymous) for r in rows)
+
+
+def _activity(engine, member_id: int | None, at: datetime, community_id: int = 1) -> None:
+    with Session(engine) as session:
+        session.add(Activity(community_id=community_id, member_id=member_id, kind="cheered", at=at))
+        session.commit()
+
+
+async def test_a_week_is_kept_once_it_ended_five_minutes_ago_and_then_read_back(
+    make_app, person, engine
+):
+    app = make_app(make_settings(), clock=ManualClock(MONDAY))
+    person(app, "Ana").cop("help")
+    ana = _id(engine, "ana")
+    _activity(engine, ana, WEEK_START + timedelta(days=1))
+    _activity(engine, None, WEEK_START + timedelta(days=2))
+    almost = WEEK_END + timedelta(minutes=5) - timedelta(microseconds=1)
+    assert _figures(engine, almost) == [(1, 2, 1)]
+    assert _kept(engine) == [], "kept before it was surely finished"
+    assert _figures(engine, WEEK_END + timedelta(minutes=5)) == [(1, 2, 1)]
+    assert _kept(engine) == [(1, 1, 2, 1)]
+    # Kept means read back, not counted again (a finished week never changes).
+    _activity(engine, ana, WEEK_START + timedelta(days=3))
+    assert _figures(engine, WEEK_END + timedelta(days=1)) == [(1, 2, 1)]
+
+
+async def test_kept_weeks_belong_to_their_community(make_app, person, engine):
+    settings = make_settings(community(), community(name="leg-care", channel="leg-care"))
+    app = make_app(settings, clock=ManualClock(MONDAY))
+    person(app, "Ana").cop("help")
+    _activity(engine, _id(engine, "ana"), WEEK_START + timedelta(days=1))
+    for _ in range(3):
+        _activity(engine, None, WEEK_START + timedelta(days=1), community_id=2)
+    later = WEEK_END + timedelta(days=1)
+    assert _figures(engine, later, community_id=2) == [(0, 3, 3)]
+    assert _figures(engine, later, community_id=1) == [(1, 1, 0)]
+    assert _kept(engine) == [(1, 1, 1, 0), (2, 0, 3, 3)]
+
+
+async def test_a_week_another_process_kept_meanwhile_is_not_an_error(make_app, engine):
+    make_app(make_settings(), clock=ManualClock(MONDAY))
+    for figures in ((1, 2, 0), (1, 3, 0)):
+        with Session(engine) as session:
+            _keep(session, 1, WEEK_START, WEEK_END, figures)
+            session.commit()
+    assert _kept(engine) == [(1, 1, 2, 0)], "the first kept figures stay"
+
+
+# ---- who counts, at the window's edges ------------------------------------------------------
+
+
+async def test_the_windows_edges_for_members_first_timers_and_quiet_voices(
+    make_app, person, engine
+):
+    """Window [Nov 23, Nov 30); quiet means nothing with a name since Nov 9 00:00."""
+    start, end = datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
+    quiet_since = end - timedelta(weeks=3)
+    clock = ManualClock(MONDAY)
+    app = make_app(make_settings(), clock=clock)
+    for name in ("Ann", "Bo", "Di", "Flo"):
+        person(app, name).cop("help")  # joined on Nov 2
+    clock.set(quiet_since + timedelta(hours=10))
+    person(app, "Cy").cop("help")  # joined on Nov 9: a member for 3 weeks, can be quiet
+    clock.set(quiet_since + timedelta(days=1))
+    person(app, "Gil").cop("help")  # not quite 3 weeks (joining is by the day): too new
+    clock.set(end + timedelta(hours=10))
+    person(app, "Ed").cop("help")  # joins the day the window ends: not counted
+    ids = _ids(app)
+    _activity(engine, ids["ann"], start)  # her first ever, at the first moment: a first-timer
+    _activity(engine, ids["bo"], end)  # just after the window: not heard in it
+    _activity(engine, ids["di"], quiet_since)  # heard exactly 3 weeks before the end
+    _activity(engine, ids["flo"], quiet_since - timedelta(microseconds=1))  # just before
+    _activity(engine, ids["flo"], end - timedelta(microseconds=1))  # and again, at the end
+    with Session(engine) as session:
+        digest = build_digest(session, 1, start, end, end + timedelta(hours=1), "x", LONDON)
+    assert digest.members == 8  # Ann, Bo, Cy, Di, Flo, Gil, and the configured Cora and Kit
+    assert (digest.active, digest.contributions) == (2, 2)  # Ann and Flo
+    assert digest.first_timers == ("Ann",)  # Flo had spoken before; Bo only after
+    assert digest.quiet == ("Bo", "Cy", "cora", "kit")
