@@ -1,5 +1,7 @@
 """The digest's figures are true: withdrawn replies, quiet voices, configured roles, polls in
-the window, renewed pledges, challenges picked up, and whole ISO weeks in the chart."""
+the window, renewed pledges, challenges picked up, and whole ISO weeks in the chart; and its
+smaller rules: the weekly DM's chart, key and expiry, who gets no DM, the ISO week a keeper's
+digest is claimed in, the command's words, kept weeks, and the window's edges."""
 
 from __future__ import annotations
 
@@ -11,13 +13,27 @@ from sqlmodel import Session, select
 
 from bot.clock import ManualClock
 from bot.domain import digest as rules
-from bot.features.digest import build_digest
-from bot.storage.tables import Activity, Member
+from bot.domain.chart import participation_png
+from bot.features.digest import (
+    SendDigest,
+    WeeklyJobSpec,
+    _keep,
+    build_digest,
+    chart_for,
+    weekly_figures,
+)
+from bot.features.digest_chart import chart_attachment
+from bot.storage.tables import Activity, Member, OutboxMessage
+from bot.storage.tables_stories import ActivityWeek
 from bot.storage.tables_wins import Pledge
+from bot.storage.uow import UnitOfWork
 from tests.conftest import community, make_settings
 
 MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LONDON = ZoneInfo("Europe/London")
+TOKYO = ZoneInfo("Asia/Tokyo")
+#: Monday 9 Nov 08:00 in Tokyo: still Sunday (ISO week 45) in UTC.
+OCCURRENCE = datetime(2026, 11, 8, 23, tzinfo=UTC)
 
 
 def _digest(engine, start: datetime, end: datetime, now: datetime | None = None) -> rules.Digest:
@@ -282,3 +298,275 @@ async def test_the_digest_chart_bars_are_monday_weeks(make_app, person, engine):
     digest = _digest(engine, thursday, end, end)
     assert digest.weekly[-1] == 1 and sum(digest.weekly) == 1
     assert digest.contributions == 1  # the window's own figures stay its own
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _send(app, member_id: int, community_id: int = 1) -> None:
+    with UnitOfWork(app.engine) as uow:
+        app.bus.run_job(uow, community_id, SendDigest(member_id, OCCURRENCE))
+        uow.commit()
+    await app.dispatcher.drain()
+
+
+def _digests(platform) -> list:
+    return [d for d in platform.dms() if d.key.startswith("digest:")]
+
+
+# ---- the weekly DM -----------------------------------------------------------------------
+
+
+async def test_the_weekly_dm_carries_the_communitys_chart_in_the_keepers_own_weeks(
+    make_app, person, platform, engine
+):
+    clock = ManualClock(MONDAY)
+    app = make_app(make_settings(), clock=clock)
+    kit = person(app, "Kit")
+    kit.cop("me timezone Asia/Tokyo")
+    kit_id = _id(engine, "kit")
+    with Session(engine) as session:
+        for day in (3, 4):
+            moment = datetime(2026, 11, day, 12, tzinfo=UTC)
+            session.add(Activity(community_id=1, member_id=kit_id, kind="cheered", at=moment))
+        session.commit()
+    clock.set(OCCURRENCE)
+    await _send(app, kit_id)
+
+    [dm] = _digests(platform)
+    assert dm.target == "kit" and dm.key == f"digest:1:{kit_id}:2026-W46"  # Tokyo's week
+    start = datetime(2026, 11, 2, tzinfo=TOKYO)  # the 7 Tokyo days before the Monday
+    end = start + timedelta(days=7)
+    assert "Keeper's digest for wound-care: the week of 2 Nov" in dm.text
+    chart = dm.message.attachment
+    assert chart is not None and chart.filename == "copbot-wound-care-digest-2026-11-02.png"
+    with Session(engine) as session:
+        bounds = rules.chart_bounds(start, end, TOKYO)
+        figures = weekly_figures(session, 1, bounds, OCCURRENCE)
+        expected = chart_attachment(session, 1, "wound-care", bounds, figures, TOKYO)
+        [row] = session.exec(select(OutboxMessage).where(OutboxMessage.key == dm.key)).all()
+    assert figures[-1] == (1, 2, 0)
+    assert chart == expected, "not the community's chart of its 8 weeks, in Tokyo's weeks"
+    # Not worth sending a week after its window has ended.
+    assert row.expires_at is not None and _utc(row.expires_at) == end + timedelta(days=7)
+
+
+async def test_no_weekly_dm_for_anyone_but_a_keeper_of_the_community(make_app, person, platform):
+    clock = ManualClock(MONDAY)
+    settings = make_settings(
+        community(),
+        community(name="leg-care", channel="leg-care", conveners=["cora"], keepers=["lea"]),
+    )
+    app = make_app(settings, clock=clock)
+    person(app, "Ana").cop("help")  # a member, not a keeper
+    ids = _ids(app)
+    clock.set(OCCURRENCE + timedelta(hours=13))  # past London's quiet hours
+    await _send(app, ids["ana"])
+    await _send(app, ids["lea"])  # a keeper, of another community
+    await _send(app, 999)  # no such member
+    assert _digests(platform) == []
+    await _send(app, ids["kit"])
+    assert [d.target for d in _digests(platform)] == ["kit"]
+
+
+def _ids(app) -> dict[str, int]:
+    with Session(app.engine) as session:
+        return {m.platform_user_id: m.id for m in session.exec(select(Member)).all()}
+
+
+async def test_no_weekly_dm_when_the_digest_is_turned_off(make_app, person, platform):
+    clock = ManualClock(MONDAY)
+    app = make_app(make_settings(community(digest={"enabled": False})), clock=clock)
+    person(app, "Kit").cop("help")
+    clock.set(OCCURRENCE + timedelta(hours=13))
+    await _send(app, _ids(app)["kit"])
+    assert _digests(platform) == []
+
+
+def test_a_keepers_digest_is_claimed_once_per_iso_week_of_their_timezone():
+    def spec(zone: str | None) -> WeeklyJobSpec:
+        return WeeklyJobSpec(
+            key="digest:1:1",
+            community_id=1,
+            times=lambda _start, _end: [],
+            make=lambda t: SendDigest(1, t),
+            once_per_local_day=zone,
+        )
+
+    assert spec("Asia/Tokyo").occurrence_id(OCCURRENCE) == "2026-W46"
+    assert spec("America/New_York").occurrence_id(OCCURRENCE) == "2026-W45"
+    assert spec(None).occurrence_id(OCCURRENCE) == "2026-W45"  # no timezone: UTC's week
+    assert spec(None).occurrence_id(datetime(2026, 1, 5, 12, tzinfo=UTC)) == "2026-W02"
+
+
+# ---- /cop digest ----------------------------------------------------------------------------
+
+
+async def test_the_digest_command_in_its_own_words(make_app, person):
+    clock = ManualClock(MONDAY)
+    app = make_app(make_settings(), clock=clock)
+    kit, cora, ana = person(app, "Kit"), person(app, "Cora"), person(app, "Ana")
+    assert ana.says("digest") == (
+        "The digest is for the community's keepers and conveners. If you'd like to help "
+        "weave the community, ask a convener about becoming a keeper."
+    )
+    assert kit.says("digest since-meeting") == (
+        "There hasn't been a meeting yet. Try /cop digest this-week."
+    )
+    # Spaces and capitals are forgiven; nothing at all means last week.
+    assert "Keeper's digest for wound-care: this week" in kit.says("digest This Week")
+    assert "Keeper's digest for wound-care: last week" in kit.says("digest")
+    assert "Keeper's digest for wound-care: last week" in kit.says("digest LAST week")
+    # A meeting starting this very minute is the meeting the digest counts from.
+    assert "set" in cora.says("meeting next 2026-11-05 14:00 Leg ulcers")
+    clock.set(datetime(2026, 11, 5, 14, tzinfo=UTC))
+    assert "since the meeting on Thu 5 Nov, 14:00" in kit.says("digest since-meeting")
+
+
+def test_the_participation_chart_has_a_bar_per_local_monday_and_its_title():
+    end = datetime(2026, 11, 8, 15, tzinfo=UTC)  # Monday 9 Nov 00:00 in Tokyo
+    digest = rules.Digest(
+        start=end - timedelta(days=7),
+        end=end,
+        label="x",
+        members=3,
+        active=1,
+        contributions=2,
+        anonymous=0,
+        weekly=(0, 1, 0, 2, 3, 1, 0, 1),
+    )
+    labels = ["14 Sep", "21 Sep", "28 Sep", "5 Oct", "12 Oct", "19 Oct", "26 Oct", "2 Nov"]
+    title = "Members taking part, week by week"
+    assert chart_for(digest, TOKYO) == participation_png(digest.weekly, labels, title)
+
+
+# ---- challenges waiting for a response -------------------------------------------------------
+
+
+def _waiting(engine, now: datetime) -> tuple[str, ...]:
+    with Session(engine) as session:
+        start = MONDAY.replace(hour=0)
+        digest = build_digest(
+            session, 1, start, start + timedelta(days=7), now, "x", ZoneInfo("UTC")
+        )
+    return digest.waiting_challenges
+
+
+async def test_a_problem_takes_a_challenge_up_wherever_its_words_are(make_app, person, engine):
+    clock = ManualClock(MONDAY)
+    settings = make_settings(
+        community(checkin={"open_for": "2 days", "remind_after": "off"}),
+        community(name="leg-care", channel="leg-care", conveners=["lea"], keepers=["lea"]),
+    )
+    app = make_app(settings, clock=clock)
+    cora, ana, ben, dee = (person(app, n) for n in ("Cora", "Ana", "Ben", "Dee"))
+    lea = person(app, "Lea", channel="leg-care")
+    cora.cop("checkin open")
+    ana.cop("reply challenge Gloves run out")
+    ben.cop("reply challenge Wound photos are lost")
+    dee.cop("reply challenge The bank staff lack training")
+    cora.cop("propose Latex gloves run out on night shifts")  # at the opening minute, inside
+    clock.set(MONDAY + timedelta(hours=1))
+    lea.cop("propose Wound photos are lost")  # the same words, in another community
+    cora.cop("propose Training")  # shorter, inside the challenge
+    await app.advance(MONDAY + timedelta(days=5))
+    assert _waiting(engine, MONDAY + timedelta(days=5)) == ("Wound photos are lost",)
+
+
+# ---- the chart's kept weeks ------------------------------------------------------------------
+
+WEEK_START = datetime(2026, 11, 2, tzinfo=UTC)
+WEEK_END = WEEK_START + timedelta(days=7)
+
+
+def _figures(engine, now: datetime, community_id: int = 1) -> list[tuple[int, int, int]]:
+    with Session(engine) as session:
+        found = weekly_figures(session, community_id, [WEEK_START, WEEK_END], now)
+        session.commit()
+    return found
+
+
+def _kept(engine) -> list[tuple[int, int, int, int]]:
+    with Session(engine) as session:
+        rows = session.exec(select(ActivityWeek)).all()
+    return sorted((r.community_id, r.active, r.contributions, r.anonymous) for r in rows)
+
+
+def _activity(engine, member_id: int | None, at: datetime, community_id: int = 1) -> None:
+    with Session(engine) as session:
+        session.add(Activity(community_id=community_id, member_id=member_id, kind="cheered", at=at))
+        session.commit()
+
+
+async def test_a_week_is_kept_once_it_ended_five_minutes_ago_and_then_read_back(
+    make_app, person, engine
+):
+    app = make_app(make_settings(), clock=ManualClock(MONDAY))
+    person(app, "Ana").cop("help")
+    ana = _id(engine, "ana")
+    _activity(engine, ana, WEEK_START + timedelta(days=1))
+    _activity(engine, None, WEEK_START + timedelta(days=2))
+    almost = WEEK_END + timedelta(minutes=5) - timedelta(microseconds=1)
+    assert _figures(engine, almost) == [(1, 2, 1)]
+    assert _kept(engine) == [], "kept before it was surely finished"
+    assert _figures(engine, WEEK_END + timedelta(minutes=5)) == [(1, 2, 1)]
+    assert _kept(engine) == [(1, 1, 2, 1)]
+    # Kept means read back, not counted again (a finished week never changes).
+    _activity(engine, ana, WEEK_START + timedelta(days=3))
+    assert _figures(engine, WEEK_END + timedelta(days=1)) == [(1, 2, 1)]
+
+
+async def test_kept_weeks_belong_to_their_community(make_app, person, engine):
+    settings = make_settings(community(), community(name="leg-care", channel="leg-care"))
+    app = make_app(settings, clock=ManualClock(MONDAY))
+    person(app, "Ana").cop("help")
+    _activity(engine, _id(engine, "ana"), WEEK_START + timedelta(days=1))
+    for _ in range(3):
+        _activity(engine, None, WEEK_START + timedelta(days=1), community_id=2)
+    later = WEEK_END + timedelta(days=1)
+    assert _figures(engine, later, community_id=2) == [(0, 3, 3)]
+    assert _figures(engine, later, community_id=1) == [(1, 1, 0)]
+    assert _kept(engine) == [(1, 1, 1, 0), (2, 0, 3, 3)]
+
+
+async def test_a_week_another_process_kept_meanwhile_is_not_an_error(make_app, engine):
+    make_app(make_settings(), clock=ManualClock(MONDAY))
+    for figures in ((1, 2, 0), (1, 3, 0)):
+        with Session(engine) as session:
+            _keep(session, 1, WEEK_START, WEEK_END, figures)
+            session.commit()
+    assert _kept(engine) == [(1, 1, 2, 0)], "the first kept figures stay"
+
+
+# ---- who counts, at the window's edges ------------------------------------------------------
+
+
+async def test_the_windows_edges_for_members_first_timers_and_quiet_voices(
+    make_app, person, engine
+):
+    """Window [Nov 23, Nov 30); quiet means nothing with a name since Nov 9 00:00."""
+    start, end = datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
+    quiet_since = end - timedelta(weeks=3)
+    clock = ManualClock(MONDAY)
+    app = make_app(make_settings(), clock=clock)
+    for name in ("Ann", "Bo", "Di", "Flo"):
+        person(app, name).cop("help")  # joined on Nov 2
+    clock.set(quiet_since + timedelta(hours=10))
+    person(app, "Cy").cop("help")  # joined on Nov 9: a member for 3 weeks, can be quiet
+    clock.set(quiet_since + timedelta(days=1))
+    person(app, "Gil").cop("help")  # not quite 3 weeks (joining is by the day): too new
+    clock.set(end + timedelta(hours=10))
+    person(app, "Ed").cop("help")  # joins the day the window ends: not counted
+    ids = _ids(app)
+    _activity(engine, ids["ann"], start)  # her first ever, at the first moment: a first-timer
+    _activity(engine, ids["bo"], end)  # just after the window: not heard in it
+    _activity(engine, ids["di"], quiet_since)  # heard exactly 3 weeks before the end
+    _activity(engine, ids["flo"], quiet_since - timedelta(microseconds=1))  # just before
+    _activity(engine, ids["flo"], end - timedelta(microseconds=1))  # and again, at the end
+    with Session(engine) as session:
+        digest = build_digest(session, 1, start, end, end + timedelta(hours=1), "x", LONDON)
+    assert digest.members == 8  # Ann, Bo, Cy, Di, Flo, Gil, and the configured Cora and Kit
+    assert (digest.active, digest.contributions) == (2, 2)  # Ann and Flo
+    assert digest.first_timers == ("Ann",)  # Flo had spoken before; Bo only after
+    assert digest.quiet == ("Bo", "Cy", "cora", "kit")
