@@ -23,8 +23,8 @@ from bot.features.digest import (
     weekly_figures,
 )
 from bot.features.digest_chart import chart_attachment
-from bot.storage.tables import Activity, Member, OutboxMessage
-from bot.storage.tables_stories import ActivityWeek
+from bot.storage.tables import Activity, CheckIn, CheckInReply, Member, OutboxMessage
+from bot.storage.tables_stories import ActivityWeek, Story
 from bot.storage.tables_wins import Pledge
 from bot.storage.uow import UnitOfWork
 from tests.conftest import community, make_settings
@@ -570,3 +570,149 @@ async def test_the_windows_edges_for_members_first_timers_and_quiet_voices(
     assert (digest.active, digest.contributions) == (2, 2)  # Ann and Flo
     assert digest.first_timers == ("Ann",)  # Flo had spoken before; Bo only after
     assert digest.quiet == ("Bo", "Cy", "cora", "kit")
+
+
+# ---- pledges, check-ins, challenges and stories at the window's edges -------------------------
+
+EDGE_START, EDGE_END = datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
+TICK = timedelta(microseconds=1)
+
+
+def _edge_digest(engine, now: datetime) -> rules.Digest:
+    with Session(engine) as session:
+        return build_digest(session, 1, EDGE_START, EDGE_END, now, "x", LONDON)
+
+
+def _two_communities(make_app, person, engine):
+    settings = make_settings(community(), community(name="leg-care", channel="leg-care"))
+    app = make_app(settings, clock=ManualClock(MONDAY))
+    person(app, "Ana").cop("help")
+    person(app, "Lea", channel="leg-care").cop("help")
+    return _id(engine, "ana"), _ids(app)
+
+
+async def test_pledge_figures_count_from_the_first_moment_up_to_the_last(make_app, person, engine):
+    ana, _ = _two_communities(make_app, person, engine)
+    s, e, far = EDGE_START, EDGE_END, EDGE_START - timedelta(days=30)
+    later = e + timedelta(days=7)
+    pledges = [  # (community, created, due, previous due, cycle start, status, closed)
+        (1, s, s, None, s, "done", s),  # made, due and done, all at the first moment
+        (1, e, e, None, e, "released", e),  # all at the end: none of it in the window
+        (1, far, e - TICK, None, far, "released", e - TICK),  # due and let go at the last
+        (1, far, s + TICK, None, far, "cancelled", s),  # cancelled: never due
+        (1, far, later, s, s, "open", None),  # renewed in the window from a due date in it
+        (1, far, later, e, s, "open", None),  # its replaced due date was after the window
+        (1, far, later, s + TICK, s - TICK, "open", None),  # renewed before the window
+        (1, far, far, None, far, "done", e),  # done just after the window
+        (1, far, far, None, far, "released", s - TICK),  # let go just before it
+        (2, s, s, None, s, "done", s),  # another community's
+    ]
+    with Session(engine) as session:
+        for cid, made, due, previous, cycle, status, closed in pledges:
+            session.add(
+                Pledge(
+                    community_id=cid,
+                    member_id=ana,
+                    text="x",
+                    created_at=made,
+                    due_at=due,
+                    previous_due_at=previous,
+                    cycle_start=cycle,
+                    status=status,
+                    closed_at=closed,
+                )
+            )
+        for cid, kind, moment in (
+            (1, "pledge-renewed", s),
+            (1, "pledge-renewed", e),
+            (2, "pledge-renewed", s),
+            (1, "pledged", s),
+        ):
+            session.add(Activity(community_id=cid, member_id=ana, kind=kind, at=moment))
+        session.commit()
+    figures = _edge_digest(engine, e).pledges
+    assert figures == rules.PledgeFigures(made=1, due=3, done=1, renewed=1, let_go=1)
+
+
+def _checkins(engine, ana: int) -> None:
+    s, e = EDGE_START, EDGE_END
+    checkins = [  # (community, opened, closed, replies)
+        (
+            1,
+            s - timedelta(days=2),
+            s,
+            [("success", "Fewer falls"), ("challenge", "Gloves run out")],
+        ),
+        (1, e - timedelta(days=1), e, [("learning", "Photos help"), ("challenge", "Beds short")]),
+        (2, s, s + timedelta(days=1), [("success", "Elsewhere"), ("challenge", "Not ours")]),
+        (1, e - timedelta(hours=1), None, [("challenge", "Still open")]),
+    ]
+    with Session(engine) as session:
+        for cid, opened, closed, replies in checkins:
+            checkin = CheckIn(
+                community_id=cid,
+                question="How did it go?",
+                opened_at=opened,
+                closes_at=closed or e + timedelta(days=1),
+                closed_at=closed,
+            )
+            session.add(checkin)
+            session.flush()
+            for n, (kind, text) in enumerate(replies):
+                session.add(
+                    CheckInReply(
+                        checkin_id=checkin.id,
+                        author_key=f"k{n}",
+                        member_id=ana,
+                        kind=kind,
+                        text=text,
+                    )
+                )
+        session.commit()
+
+
+async def test_checkins_closed_in_the_window_and_their_challenges_wait_two_days(
+    make_app, person, engine
+):
+    ana, _ = _two_communities(make_app, person, engine)
+    _checkins(engine, ana)
+    digest = _edge_digest(engine, EDGE_START + timedelta(hours=48))
+    assert digest.checkins_closed == 1
+    assert dict(digest.replies) == {"success": 1, "challenge": 1}
+    assert digest.waiting_challenges == ("Gloves run out",)  # closed 48 hours ago, exactly
+    not_yet = _edge_digest(engine, EDGE_START + timedelta(hours=48) - TICK)
+    assert not_yet.waiting_challenges == ()
+
+
+async def test_stories_of_the_window_in_the_order_they_were_told(make_app, person, engine):
+    ana, ids = _two_communities(make_app, person, engine)
+    s, e = EDGE_START, EDGE_END
+    stories = [  # (community, member, cycle, consent, told)
+        (1, ana, "applied", "named", s),
+        (1, ana, "potential", "named", e),
+        (1, None, "realised", "anonymous", e - TICK),
+        (1, ana, "immediate", "no", s + TICK),
+        (1, ana, "reframing", "anonymous", s + 2 * TICK),
+        (2, ids["lea"], "applied", "named", s + TICK),
+    ]
+    with Session(engine) as session:
+        for cid, member, cycle, consent, told in stories:
+            session.add(
+                Story(
+                    community_id=cid,
+                    member_id=member,
+                    what=f"We tried {cycle}",
+                    difference=f"{cycle} difference",
+                    cycle=cycle,
+                    consent=consent,
+                    created_at=told,
+                )
+            )
+        session.commit()
+    digest = _edge_digest(engine, e)
+    assert dict(digest.stories) == {"applied": 1, "realised": 1, "immediate": 1, "reframing": 1}
+    assert digest.quotes == (
+        rules.quote("We tried applied", "applied difference", "Ana"),
+        rules.quote("We tried reframing", "reframing difference", None),
+        rules.quote("We tried realised", "realised difference", None),
+    )
