@@ -23,7 +23,9 @@ from bot.features.digest import (
     weekly_figures,
 )
 from bot.features.digest_chart import chart_attachment
-from bot.storage.tables import Activity, CheckIn, CheckInReply, Member, OutboxMessage
+from bot.storage.tables import Activity, CheckIn, CheckInReply, Meeting, Member, OutboxMessage
+from bot.storage.tables_meetings import Rsvp, TrioGroup, TrioRotation, TrioSeat
+from bot.storage.tables_polls import Poll, PollOption
 from bot.storage.tables_stories import ActivityWeek, Story
 from bot.storage.tables_wins import Pledge
 from bot.storage.uow import UnitOfWork
@@ -716,3 +718,101 @@ async def test_stories_of_the_window_in_the_order_they_were_told(make_app, perso
         rules.quote("We tried reframing", "reframing difference", None),
         rules.quote("We tried realised", "realised difference", None),
     )
+
+
+async def test_going_per_meeting_over_the_charts_weeks_and_the_next_meeting(
+    make_app, person, engine
+):
+    _ana, ids = _two_communities(make_app, person, engine)
+    chart_start = EDGE_END - timedelta(weeks=8)  # Mon 5 Oct 00:00
+    meetings = [  # (community, starts, going)
+        (1, chart_start - timedelta(hours=1), 1),  # before the chart's first week
+        (1, chart_start, 1),
+        (1, datetime(2026, 11, 26, 14, tzinfo=UTC), 2),
+        (1, datetime(2026, 12, 10, 14, tzinfo=UTC), 1),  # the next one: "so far"
+        (1, datetime(2026, 12, 24, 14, tzinfo=UTC), 1),  # after the next one
+        (2, datetime(2026, 11, 26, 15, tzinfo=UTC), 3),  # another community's
+    ]
+    with Session(engine) as session:
+        for cid, starts, going in meetings:
+            meeting = Meeting(community_id=cid, starts_at=starts, topic=f"Topic {starts:%d %b}")
+            session.add(meeting)
+            session.flush()
+            for who in list(ids.values())[:going]:
+                session.add(
+                    Rsvp(
+                        community_id=cid,
+                        meeting_id=meeting.id,
+                        member_id=who,
+                        answer="going",
+                        answered_at=MONDAY,
+                    )
+                )
+        session.commit()
+    digest = _edge_digest(engine, EDGE_END + timedelta(hours=1))
+    assert [(_utc(at), n) for at, n in digest.going] == [
+        (chart_start, 1),
+        (datetime(2026, 11, 26, 14, tzinfo=UTC), 2),
+        (datetime(2026, 12, 10, 14, tzinfo=UTC), 1),
+    ]
+    assert digest.next_meeting is not None
+    assert _utc(digest.next_meeting) == datetime(2026, 12, 10, 14, tzinfo=UTC)
+    assert digest.next_topic == "Topic 10 Dec"
+    # Nothing planned any more: the chart's weeks only.
+    after_all = _edge_digest(engine, datetime(2027, 1, 4, tzinfo=UTC))
+    assert (after_all.next_meeting, after_all.next_topic) == (None, None)
+    assert [n for _, n in after_all.going] == [1, 2]
+
+
+async def test_co_consulting_groups_formed_in_the_window_and_those_that_met(
+    make_app, person, engine
+):
+    ana, ids = _two_communities(make_app, person, engine)
+    s, e = EDGE_START, EDGE_END
+    with Session(engine) as session:
+        for cid in (1, 2):
+            rotation = TrioRotation(community_id=cid, started_at=s, next_round_at=e)
+            session.add(rotation)
+            session.flush()
+            for formed, met in ((s, "yes"), (e - TICK, "not_yet"), (e, "yes"), (s - TICK, "yes")):
+                group = TrioGroup(
+                    rotation_id=rotation.id, round_number=1, formed_at=formed, check_at=e
+                )
+                session.add(group)
+                session.flush()
+                member = ana if cid == 1 else ids["lea"]
+                session.add(TrioSeat(group_id=group.id, member_id=member, met=met))
+        session.commit()
+    assert _edge_digest(engine, e).groups == (2, 1)
+
+
+async def test_polls_closed_in_the_last_fourteen_days_are_in_a_weeks_digest(
+    make_app, person, engine
+):
+    _two_communities(make_app, person, engine)
+    now = EDGE_END + timedelta(hours=1)
+    with Session(engine) as session:
+        for question, closed in (
+            ("Still open?", None),
+            ("Closed a fortnight ago?", now - timedelta(days=14)),
+            ("Closed longer ago?", now - timedelta(days=14) - TICK),
+        ):
+            poll = Poll(
+                community_id=1,
+                question=question,
+                method="single",
+                opened_at=now - timedelta(days=20),
+                closes_at=closed or now + timedelta(days=3),
+                closed_at=closed,
+                outcome="winner" if closed else None,
+                winner=1 if closed else None,
+                result={"ballots": 2, "members": 3} if closed else None,
+            )
+            session.add(poll)
+            session.flush()
+            session.add(PollOption(poll_id=poll.id, number=1, label="Yes"))
+            session.add(PollOption(poll_id=poll.id, number=2, label="No"))
+        session.commit()
+    polls = " ".join(_edge_digest(engine, now).polls)
+    assert "Still open?" in polls and "Closed a fortnight ago?" in polls
+    assert "Closed longer ago?" not in polls
