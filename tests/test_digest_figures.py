@@ -427,7 +427,7 @@ async def test_the_digest_command_in_its_own_words(make_app, person):
 
 
 def test_the_participation_chart_has_a_bar_per_local_monday_and_its_title():
-    end = datetime(2026, 11, 8, 15, tzinfo=UTC)  # Monday 9 Nov 00:00 in Tokyo
+    end = datetime(2026, 11, 8, 20, tzinfo=UTC)  # Monday 9 Nov 05:00 in Tokyo, Sunday in UTC
     digest = rules.Digest(
         start=end - timedelta(days=7),
         end=end,
@@ -438,7 +438,7 @@ def test_the_participation_chart_has_a_bar_per_local_monday_and_its_title():
         anonymous=0,
         weekly=(0, 1, 0, 2, 3, 1, 0, 1),
     )
-    labels = ["14 Sep", "21 Sep", "28 Sep", "5 Oct", "12 Oct", "19 Oct", "26 Oct", "2 Nov"]
+    labels = ["21 Sep", "28 Sep", "5 Oct", "12 Oct", "19 Oct", "26 Oct", "2 Nov", "9 Nov"]
     title = "Members taking part, week by week"
     assert chart_for(digest, TOKYO) == participation_png(digest.weekly, labels, title)
 
@@ -816,3 +816,52 @@ async def test_polls_closed_in_the_last_fourteen_days_are_in_a_weeks_digest(
     polls = " ".join(_edge_digest(engine, now).polls)
     assert "Still open?" in polls and "Closed a fortnight ago?" in polls
     assert "Closed longer ago?" not in polls
+
+
+# ---- the weekly schedule -----------------------------------------------------------------------
+
+
+async def test_a_digest_missed_by_more_than_two_days_is_skipped_and_one_less_late_is_sent(
+    make_app, person, platform
+):
+    clock = ManualClock(MONDAY)
+    app = make_app(make_settings(), clock=clock)
+    person(app, "Kit").cop("help")
+    # copbot was down from before Monday 9 Nov 09:00 until Thursday: too late for that one.
+    clock.set(datetime(2026, 11, 12, 10, tzinfo=UTC))
+    await app.advance(clock.now())
+    assert _digests(platform) == []
+    # Down again over Monday 16 Nov, back on Tuesday morning: still in time.
+    clock.set(datetime(2026, 11, 17, 8, tzinfo=UTC))
+    await app.advance(clock.now())
+    assert [d.key.rsplit(":", 1)[1] for d in _digests(platform)] == ["2026-W47"]
+
+
+async def test_a_community_with_the_digest_off_does_not_stop_the_next_ones(
+    make_app, person, platform
+):
+    settings = make_settings(
+        community(digest={"enabled": False}),
+        community(name="leg-care", channel="leg-care", conveners=["lea"], keepers=["lea"]),
+    )
+    clock = ManualClock(MONDAY)
+    app = make_app(settings, clock=clock)
+    await app.advance(datetime(2026, 11, 9, 10, tzinfo=UTC))
+    assert [d.target for d in _digests(platform)] == ["lea"]
+
+
+async def test_a_keeper_who_moves_timezone_still_gets_the_next_weeks_digest(
+    make_app, person, platform
+):
+    """Claimed by the keeper's own ISO week: Monday 08:00 in Tokyo is still Sunday in UTC,
+    the UTC week of the Monday digest they had in Los Angeles."""
+    clock = ManualClock(MONDAY)
+    app = make_app(make_settings(community(digest={"at": "08:00"})), clock=clock)
+    kit = person(app, "Kit")
+    kit.cop("me timezone America/Los_Angeles")
+    await app.advance(datetime(2026, 11, 10, tzinfo=UTC))  # past Monday 9 Nov 08:00 in LA
+    assert [d.key.rsplit(":", 1)[1] for d in _digests(platform)] == ["2026-W45", "2026-W46"]
+    kit.cop("me timezone Asia/Tokyo")
+    await app.advance(datetime(2026, 11, 16, tzinfo=UTC))  # past Monday 16 Nov 08:00 in Tokyo
+    weeks = [d.key.rsplit(":", 1)[1] for d in _digests(platform)]
+    assert weeks == ["2026-W45", "2026-W46", "2026-W47"]
