@@ -865,3 +865,42 @@ async def test_a_keeper_who_moves_timezone_still_gets_the_next_weeks_digest(
     await app.advance(datetime(2026, 11, 16, tzinfo=UTC))  # past Monday 16 Nov 08:00 in Tokyo
     weeks = [d.key.rsplit(":", 1)[1] for d in _digests(platform)]
     assert weeks == ["2026-W45", "2026-W46", "2026-W47"]
+
+
+async def test_the_weeks_wins_are_in_its_digest_and_others_are_not(make_app, person, engine):
+    clock = ManualClock(EDGE_START - timedelta(hours=1))
+    app = make_app(make_settings(), clock=clock)
+    ana = person(app, "Ana")
+    ana.cop("win Before the week")
+    clock.set(EDGE_START + timedelta(days=1))
+    ana.cop("win We cut missed visits by a third")
+    ana.cop("win anonymously Letters now arrive on time")
+    clock.set(EDGE_END)
+    ana.cop("win After the week")
+    wins = _edge_digest(engine, EDGE_END + timedelta(hours=1)).wins
+    assert len(wins) == 2
+    assert "We cut missed visits by a third" in wins[0] and "Ana" in wins[0]
+    assert "Letters now arrive on time" in wins[1] and "Ana" not in wins[1]
+
+
+async def test_only_keepers_see_the_quiet_voices_in_the_digest(make_app, person):
+    clock = ManualClock(MONDAY)
+    app = make_app(make_settings(), clock=clock)
+    kit, cora = person(app, "Kit"), person(app, "Cora")
+    kit.cop("help")
+    clock.set(MONDAY + timedelta(weeks=4))
+    assert "Voices we haven't heard lately" in kit.says("digest")
+    convener = cora.says("digest")
+    assert "Keeper's digest for wound-care" in convener
+    assert "Voices we haven't heard lately" not in convener and "Kit" not in convener
+
+
+async def test_a_keeper_added_later_gets_no_digest_for_a_week_before_they_joined(
+    make_app, person, platform
+):
+    clock = ManualClock(MONDAY.replace(hour=8))
+    make_app(make_settings(), clock=clock)
+    clock.set(datetime(2026, 11, 3, 10, tzinfo=UTC))  # Tuesday: Kim becomes a keeper too
+    app = make_app(make_settings(community(keepers=["kit", "kim"])), clock=clock)
+    await app.advance(clock.now())  # the start-up look-back covers Monday 2 Nov 09:00
+    assert [d.target for d in _digests(platform)] == ["kit"]
