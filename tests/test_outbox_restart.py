@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -368,12 +370,17 @@ async def test_an_html_attachment_goes_as_its_picture(engine, clock):
     assert message.footer == "Sent weekly.", "a drawn picture needs no excuse"
 
 
-async def test_without_a_way_to_draw_the_page_itself_goes_with_a_line_saying_so(engine, clock):
-    message = await _deliver(engine, clock, _chart_message(), None)
+async def test_without_a_way_to_draw_the_page_itself_goes_with_a_line_saying_so(
+    engine, clock, caplog
+):
+    with caplog.at_level(logging.WARNING, logger="bot.outbox"):
+        message = await _deliver(engine, clock, _chart_message(), None)
     assert message.attachment == Attachment(
         filename="digest.2026-W53.html", content=PAGE, mime="text/html"
     )
     assert message.footer == NOTE
+    expected = "could not draw digest.2026-W53.html: no way to draw pictures is set up"
+    assert expected in caplog.messages
 
 
 async def test_a_failed_drawing_sends_the_page_and_keeps_the_footer(engine, clock, caplog):
@@ -386,7 +393,7 @@ async def test_a_failed_drawing_sends_the_page_and_keeps_the_footer(engine, cloc
         filename="digest.2026-W53.html", content=PAGE, mime="text/html"
     )
     assert message.footer == f"Sent weekly. {NOTE}"
-    assert "could not draw digest.2026-W53.html: no browser installed" in caplog.text
+    assert "could not draw digest.2026-W53.html: no browser installed" in caplog.messages
 
 
 async def test_an_attachment_that_is_not_a_page_goes_as_it_is(engine, clock):
@@ -435,6 +442,11 @@ async def _moments(pacer: Pacer, loop_time: LoopTime, sends: int) -> list[float]
         await pacer.wait()
         found.append(round(loop_time.now - 100.0, 6))
     return found
+
+
+async def test_an_odd_burst_rounds_its_half_down(loop_time):
+    # 10 a second, bursts of 5: 2 at once (not 2.5), then one every 0.1 s.
+    assert await _moments(Pacer(10, 5), loop_time, 4) == [0, 0, 0.1, 0.2]
 
 
 async def test_half_the_burst_goes_at_once_then_one_per_interval(loop_time):
@@ -536,7 +548,8 @@ async def test_an_unexpected_error_is_retried_like_a_transient_failure(engine, c
         assert await dispatcher.drain() == 0
     row = _rows(engine)["nudge:0"]
     assert (row.status, row.attempts, row.last_error) == ("pending", 1, "connection reset by peer")
-    assert any(m.startswith("retrying nudge:0 in ") for m in caplog.messages)
+    retry = re.compile(r"retrying nudge:0 in 0:00:\d\d\.\d+ \(try 1\): connection reset by peer")
+    assert [m for m in caplog.messages if retry.fullmatch(m)], caplog.messages
     clock.advance(timedelta(seconds=33))  # 30 s, give or take 10%
     assert await dispatcher.drain() == 1
     assert [d.key for d in platform.sent] == ["nudge:0"]
@@ -689,3 +702,79 @@ async def test_a_stop_that_cannot_hand_back_its_claims_says_so_and_still_ends(
     monkeypatch.undo()
     after = FakePlatform()
     assert await Dispatcher(engine, clock, {"console": after}).drain() == 2
+
+
+async def test_a_wake_from_another_thread_starts_the_delivery_at_once(engine, clock):
+    """A platform's own thread (Slack's socket, say) commits a message and wakes the
+    dispatcher: it goes out without waiting for the next poll."""
+    delivered = asyncio.Event()
+
+    class Signals(FakePlatform):
+        async def dm(self, user_id: str, message: OutMessage, key: str) -> str:
+            delivered.set()
+            return await super().dm(user_id, message, key)
+
+    platform = Signals()
+    dispatcher = Dispatcher(engine, clock, {"console": platform}, lease=timedelta(minutes=5))
+    running = asyncio.create_task(dispatcher.run_forever(poll_seconds=60))
+    await until(lambda: dispatcher._loop is not None)
+    await asyncio.sleep(0.05)  # the loop is now waiting for work
+
+    def from_another_thread() -> None:
+        _fan_out(engine, clock, 1)
+        dispatcher.wake()
+
+    thread = threading.Thread(target=from_another_thread)
+    thread.start()
+    thread.join()
+    # Nothing else wakes the loop meanwhile: only the wake-up can start the send in time.
+    await asyncio.wait_for(delivered.wait(), 3)
+    await dispatcher.stop(running)
+
+
+async def test_messages_waiting_for_a_platform_wide_limit_wait_for_every_process(engine, clock):
+    """Held behind a platform's 'wait 20 s', the messages handed back carry that wait, so
+    another process does not send them meanwhile either."""
+    calls: list[str] = []
+
+    def once_limited(_kind: str, target: str) -> Exception | None:
+        calls.append(target)
+        return RateLimited(20) if len(calls) == 1 else None
+
+    first = FakePlatform()
+    first.fail_when = once_limited
+    _fan_out(engine, clock, 3)
+    await Dispatcher(engine, clock, {"console": first}).drain()
+    assert first.sent == [] and len(calls) == 1
+    clock.advance(timedelta(seconds=5))
+    other = FakePlatform()
+    await Dispatcher(engine, clock, {"console": other}).drain()
+    assert other.sent == [], "another process sent while the platform asked to wait"
+    clock.advance(timedelta(seconds=15))
+    await Dispatcher(engine, clock, {"console": other}).drain()
+    assert sorted(d.key for d in other.sent) == ["nudge:0", "nudge:1", "nudge:2"]
+
+
+async def test_a_stop_after_a_failure_still_hands_back_every_unsent_claim(engine, clock):
+    """One target's failure hands back its later messages; the stop must still hand back
+    the rest of what this dispatcher claimed (none is left claimed for a lease)."""
+
+    class FailsAnaGatesOthers(Gate):
+        async def dm(self, user_id: str, message: OutMessage, key: str) -> str:
+            if user_id == "ana":
+                raise DeliveryError("timed out")
+            return await super().dm(user_id, message, key)
+
+    with UnitOfWork(engine) as uow:
+        for key, user in (("ana:1", "ana"), ("ana:2", "ana"), ("cy:1", "cy"), ("cy:2", "cy")):
+            uow.enqueue(key, say(key), platform="console", created_at=clock.now(), user_id=user)
+        uow.commit()
+    gate = FailsAnaGatesOthers()
+    dispatcher = Dispatcher(engine, clock, {"console": gate}, concurrency=2)
+    running = asyncio.create_task(dispatcher.run_forever(poll_seconds=0.01))
+    await until(lambda: gate.started == 1)  # cy:1 under way, cy:2 claimed behind it
+    await dispatcher.stop(running, grace=0.05)
+    assert statuses(engine)["cy:2"] == "pending", "a claim kept for a lease after the stop"
+    after = Remembers(set())
+    await Dispatcher(engine, clock, {"console": after}).drain()  # at once: no lease to wait
+    assert [d.key for d in after.sent] == ["cy:1", "cy:2"]
