@@ -416,6 +416,7 @@ async def test_the_digest_command_in_its_own_words(make_app, person):
     assert kit.says("digest since-meeting") == (
         "There hasn't been a meeting yet. Try /cop digest this-week."
     )
+    assert "Usage: /cop digest [last-week|this-week|since-meeting]" in kit.says("digest today")
     # Spaces and capitals are forgiven; nothing at all means last week.
     assert "Keeper's digest for wound-care: this week" in kit.says("digest This Week")
     assert "Keeper's digest for wound-care: last week" in kit.says("digest")
