@@ -778,3 +778,17 @@ async def test_a_stop_after_a_failure_still_hands_back_every_unsent_claim(engine
     after = Remembers(set())
     await Dispatcher(engine, clock, {"console": after}).drain()  # at once: no lease to wait
     assert [d.key for d in after.sent] == ["cy:1", "cy:2"]
+
+
+async def test_a_message_for_a_platform_not_connected_waits_and_says_why(engine, clock):
+    _fan_out(engine, clock, 1)
+    dispatcher = Dispatcher(engine, clock, {}, max_attempts=2)
+    assert await dispatcher.drain() == 0
+    row = _rows(engine)["nudge:0"]
+    assert (row.status, row.attempts) == ("pending", 1), "not a dead letter at the first try"
+    assert row.last_error == "no console connection is running"
+    platform = FakePlatform()
+    dispatcher.add_platform(platform)  # the connection comes up
+    clock.advance(timedelta(seconds=33))
+    assert await dispatcher.drain() == 1
+    assert [d.key for d in platform.sent] == ["nudge:0"]
