@@ -24,8 +24,10 @@ from sqlmodel import Session, select
 from bot import outbox, outbox_rows
 from bot.clock import ManualClock
 from bot.messages import Attachment, OutMessage, say
+from bot.notices import HELD
 from bot.outbox import LEASE, Dispatcher, Pacer
-from bot.ports import DeliveryError
+from bot.outbox_rows import CANCELLED
+from bot.ports import Cancelled, DeliveryError, Unreachable
 from bot.storage.tables import JobClaim, OutboxMessage
 from bot.storage.uow import UnitOfWork
 from tests.conftest import make_settings
@@ -792,3 +794,61 @@ async def test_a_message_for_a_platform_not_connected_waits_and_says_why(engine,
     clock.advance(timedelta(seconds=33))
     assert await dispatcher.drain() == 1
     assert [d.key for d in platform.sent] == ["nudge:0"]
+
+
+def _to_ana(engine: Engine, clock: ManualClock, *keys: str) -> None:
+    with UnitOfWork(engine) as uow:
+        for key in keys:
+            uow.enqueue(key, say(key), platform="console", created_at=clock.now(), user_id="ana")
+        uow.commit()
+
+
+async def test_a_cancelled_message_never_goes_and_the_next_one_does(engine, clock, caplog):
+    _to_ana(engine, clock, "ana:1", "ana:2")
+    platform = Raising(Cancelled("unsubscribed " + "x" * 300))
+    with caplog.at_level(logging.INFO, logger="bot.outbox"):
+        await Dispatcher(engine, clock, {"console": platform}).drain()
+    assert [d.key for d in platform.sent] == ["ana:2"], "the next one did not go"
+    row = _rows(engine)["ana:1"]
+    assert row.status == CANCELLED and row.last_error == ("unsubscribed " + "x" * 300)[:200]
+    assert any(m.startswith("cancelled ana:1: unsubscribed xxx") for m in caplog.messages)
+    clock.advance(timedelta(hours=2))
+    await Dispatcher(engine, clock, {"console": platform}).drain()
+    assert [d.key for d in platform.sent] == ["ana:2"], "a cancelled message was sent"
+
+
+async def test_a_person_who_cannot_be_reached_is_held_not_retried(engine, clock, caplog):
+    _to_ana(engine, clock, "ana:1", "ana:2")
+    platform = Raising(Unreachable("closed their DMs " + "y" * 300))
+    with caplog.at_level(logging.INFO, logger="bot.outbox"):
+        await Dispatcher(engine, clock, {"console": platform}).drain()
+    assert [d.key for d in platform.sent] == ["ana:2"], "a held message blocked the next one"
+    row = _rows(engine)["ana:1"]
+    assert (row.status, row.attempts) == (HELD, 1)
+    assert row.last_error == ("closed their DMs " + "y" * 300)[:200]
+    assert any(m.startswith("holding ana:1: closed their DMs yyy") for m in caplog.messages)
+    clock.advance(timedelta(hours=2))
+    await Dispatcher(engine, clock, {"console": platform}).drain()
+    assert "ana:1" not in [d.key for d in platform.sent], "a held message was retried"
+
+
+async def test_a_limit_on_one_target_holds_only_that_target(engine, clock):
+    calls: list[str] = []
+
+    def limit_ana(_kind: str, target: str) -> Exception | None:
+        calls.append(target)
+        return RateLimited(20, scope="dm:ana") if target == "ana" and len(calls) == 1 else None
+
+    platform = FakePlatform()
+    platform.fail_when = limit_ana
+    _to_ana(engine, clock, "ana:1", "ana:2")
+    _fan_out(engine, clock, 2)
+    dispatcher = Dispatcher(engine, clock, {"console": platform}, concurrency=1)
+    await dispatcher.drain()
+    assert sorted(d.key for d in platform.sent) == ["nudge:0", "nudge:1"]
+    clock.advance(timedelta(seconds=19))
+    await dispatcher.drain()
+    assert len(platform.sent) == 2, "sent to her before her 20 s were up"
+    clock.advance(timedelta(seconds=1))
+    await dispatcher.drain()
+    assert [d.key for d in platform.sent[2:]] == ["ana:1", "ana:2"]
