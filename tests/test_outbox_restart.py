@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -119,8 +119,10 @@ async def test_a_send_still_going_after_the_grace_is_checked_before_it_goes_agai
     assert "stopped with 1 send(s) under way: they will be checked" in caplog.messages
 
     arrived = Remembers({"dm:slow"})  # it had reached the platform after all
-    await Dispatcher(app.engine, clock, {"console": arrived}).drain()
+    with caplog.at_level("INFO", logger="bot.outbox"):
+        await Dispatcher(app.engine, clock, {"console": arrived}).drain()
     assert arrived.asked == ["dm:slow"], "only the send that was cut short is checked"
+    assert "dm:slow had arrived before the restart: not sent again" in caplog.messages
     assert [d.key for d in arrived.sent] == ["dm:next"], "sent twice, or the next one lost"
 
     with Session(app.engine) as session:
@@ -524,6 +526,11 @@ async def test_a_platform_added_later_without_a_limit_is_not_paced(engine, clock
 # ---- failures and their record -----------------------------------------------------------
 
 
+def _aware(moment):
+    """SQLite gives datetimes back naive: they are UTC."""
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _rows(engine: Engine) -> dict[str, OutboxMessage]:
     with Session(engine) as session:
         return {row.key: row for row in session.exec(select(OutboxMessage)).all()}
@@ -852,3 +859,38 @@ async def test_a_limit_on_one_target_holds_only_that_target(engine, clock):
     clock.advance(timedelta(seconds=1))
     await dispatcher.drain()
     assert [d.key for d in platform.sent[2:]] == ["ana:1", "ana:2"]
+
+
+async def test_a_delivered_message_records_its_platform_id_and_when_it_went(engine, clock):
+    _to_ana(engine, clock, "ana:1")
+    with UnitOfWork(engine) as uow:
+        uow.enqueue("post:1", say("hi"), platform="console", created_at=clock.now(), channel_id="c")
+        uow.commit()
+    platform = FakePlatform()
+    clock.advance(timedelta(minutes=3))
+    assert await Dispatcher(engine, clock, {"console": platform}).drain() == 2
+    rows = _rows(engine)
+    ids = {d.key: f"m{n}" for n, d in enumerate(platform.sent, start=1)}
+    for key in ("ana:1", "post:1"):
+        row = rows[key]
+        assert (row.status, row.message_id, row.lease_until) == ("sent", ids[key], None)
+        assert row.sent_at is not None and _aware(row.sent_at) == clock.now()
+    assert {(d.kind, d.target, d.key) for d in platform.sent} == {
+        ("dm", "ana", "ana:1"),
+        ("post", "c", "post:1"),
+    }
+
+
+async def test_by_default_a_message_is_tried_five_times_30_seconds_apart_at_first(engine, clock):
+    _to_ana(engine, clock, "ana:1")
+    platform = Raising(*(DeliveryError("timed out") for _ in range(9)))
+    dispatcher = Dispatcher(engine, clock, {"console": platform})
+    for n in range(4):
+        await dispatcher.drain()
+        row = _rows(engine)["ana:1"]
+        wait = (_aware(row.next_attempt_at) - clock.now()) / timedelta(seconds=30 * 2**n)
+        assert row.status == "pending" and 0.9 <= wait < 1.1, (n, wait)
+        clock.set(_aware(row.next_attempt_at))
+    await dispatcher.drain()
+    row = _rows(engine)["ana:1"]
+    assert (row.status, row.attempts) == ("dead", 5)
