@@ -24,18 +24,20 @@ from bot.features.digest import (
 )
 from bot.features.digest_chart import chart_attachment
 from bot.storage.tables import Activity, CheckIn, CheckInReply, Meeting, Member, OutboxMessage
+from bot.storage.tables_contact import ContactRoute
 from bot.storage.tables_meetings import Rsvp, TrioGroup, TrioRotation, TrioSeat
 from bot.storage.tables_polls import Poll, PollOption
 from bot.storage.tables_stories import ActivityWeek, Story
 from bot.storage.tables_wins import Pledge
 from bot.storage.uow import UnitOfWork
-from tests.conftest import community, make_settings
+from tests.conftest import START, community, make_settings
 
 MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 LONDON = ZoneInfo("Europe/London")
 TOKYO = ZoneInfo("Asia/Tokyo")
 #: Monday 9 Nov 08:00 in Tokyo: still Sunday (ISO week 45) in UTC.
 OCCURRENCE = datetime(2026, 11, 8, 23, tzinfo=UTC)
+PULSE_NAMES = ("Ana", "Ben", "Dee", "Eli", "Fay")
 
 
 def _digest(engine, start: datetime, end: datetime, now: datetime | None = None) -> rules.Digest:
@@ -627,6 +629,7 @@ async def test_pledge_figures_count_from_the_first_moment_up_to_the_last(make_ap
             )
         for cid, kind, moment in (
             (1, "pledge-renewed", s),
+            (1, "pledge-renewed", s - TICK),
             (1, "pledge-renewed", e),
             (2, "pledge-renewed", s),
             (1, "pledged", s),
@@ -905,3 +908,60 @@ async def test_a_keeper_added_later_gets_no_digest_for_a_week_before_they_joined
     app = make_app(make_settings(community(keepers=["kit", "kim"])), clock=clock)
     await app.advance(clock.now())  # the start-up look-back covers Monday 2 Nov 09:00
     assert [d.target for d in _digests(platform)] == ["kit"]
+
+
+async def test_members_are_this_communitys_and_not_invitees_yet_to_confirm(
+    make_app, person, engine
+):
+    _two_communities(make_app, person, engine)
+    with Session(engine) as session:
+        for uid, name, verified in (("member:ivy", "Ivy", None), ("member:jo", "Jo", MONDAY)):
+            member = Member(
+                community_id=1,
+                platform_user_id=uid,
+                display_name=name,
+                timezone="Europe/London",
+                joined_at=MONDAY.replace(hour=0),
+            )
+            session.add(member)
+            session.flush()
+            session.add(
+                ContactRoute(
+                    member_id=member.id,
+                    community_id=1,
+                    address=f"{name.lower()}@example.org",
+                    invited_at=MONDAY,
+                    verified_at=verified,
+                )
+            )
+        session.commit()
+    digest = _edge_digest(engine, EDGE_END)
+    # Ana, Jo (confirmed by email) and the configured Cora and Kit; not Ivy, not Lea.
+    assert digest.members == 4
+    assert digest.quiet == ("Ana", "Jo", "cora", "kit")
+
+
+async def test_the_latest_pulse_results_close_the_digest_comments_for_keepers_only(
+    make_app, platform, person
+):
+    app = make_app()
+    cora, kit = person(app, "Cora"), person(app, "Kit")
+    people = [person(app, n) for n in PULSE_NAMES[:5]]
+    for p in (kit, *people):
+        p.cop("help")
+    cora.cop("goals set Fewer missed visits")
+    assert "I've asked" in cora.says("pulse goals")
+    await app.dispatcher.drain()
+    ask = platform.titled("How far did we get towards our goals?")[0]
+    pulse_id = ask.message.buttons[0].value
+    goal = people[0].press("pulse.start", pulse_id).form.fields[0].name
+    for p, value in zip(people, (5, 4, 4, 3, 2), strict=True):
+        p.submit("pulse.answer", pulse_id, **{goal: str(value)})
+    people[0].submit("pulse.answer", pulse_id, **{goal: "3", "text": "Visits are better planned"})
+    await app.advance(START + timedelta(days=8))
+    keeper = kit.says("digest this-week")
+    assert "Fewer missed visits: 3.2 of 5 (5 answers)" in keeper
+    assert "Visits are better planned" in keeper
+    assert keeper.index("Keeper's digest") < keeper.index("Fewer missed visits: 3.2 of 5")
+    convener = cora.says("digest this-week")
+    assert "3.2 of 5" in convener and "Visits are better planned" not in convener
