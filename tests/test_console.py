@@ -152,3 +152,8 @@ async def test_email_members_have_a_mailbox_in_the_console(sqlite_engine):
     summary = out[out.index("Our check-in has closed") :]
     assert "We now phone every carer after discharge" in summary
     assert "(no emails for 'nobody' yet" in out
+    # Ana reads her emails as the email says them: nothing tells her to type a command.
+    from bot.email_words import typed
+
+    shown = [block.split("\n> ")[0] for block in out.split("> /mail Ana")[1:]]
+    assert shown and not any(typed(block) for block in shown), shown

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from bot.bootstrap import App
 from bot.clock import ManualClock
 from bot.commands import Actor, Inbound
+from bot.email_words import for_email
 from bot.messages import Button, Form, Response
 
 from .mailbox import ConsoleMailbox
@@ -186,7 +187,8 @@ class ConsoleWorkspace:
         links: list[Button] = []
         for mail in mails:
             self.write(f"[{self.platform.stamp(mail.at)}] From copbot · {mail.message.title or ''}")
-            for line in render(mail.message.model_copy(update={"buttons": ()}), self.board):
+            as_read = for_email(mail.message)  # as the email says it: no typed commands
+            for line in render(as_read.model_copy(update={"buttons": ()}), self.board):
                 self.write(line)
             numbered = [
                 f"[{len(links) + n}] {b.label}" for n, b in enumerate(mail.message.buttons, 1)
