@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, delete, func, select
 
 from bot.commands import Actor, Inbound
-from bot.features.pledges import FollowUpPledge, open_pledge_holders, pledge_counts
+from bot.features.pledge_commands import FollowUpPledge
+from bot.features.pledge_rows import open_pledge_holders, pledge_counts
 from bot.ports import DeliveryError
 from bot.scheduling import RunReport
 from bot.storage.tables import Activity, JobClaim, Member, OutboxMessage

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-from sqlalchemy import update
 from sqlmodel import Session, func, select
 
 from bot.context import Context
@@ -268,30 +266,3 @@ async def test_a_tada_reaction_asks_the_author_once_and_posts_only_their_words(
     assert ana.press("win.from_reaction", "ana:wound-care:1700000000.000300").message is None
     assert ben.press("win.from_reaction", "ghost:wound-care:1700000000.000400").message is None
     assert "couldn't tell" in ben.press("win.from_reaction", "nonsense").message.as_text()
-
-
-@pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
-async def test_a_win_held_by_the_guard_before_an_upgrade_still_posts_after_it(
-    make_app, engine, platform, person
-):
-    """A held draft names its command by module path; the wins' commands moved (0027w)."""
-    from bot.storage.database import downgrade, upgrade
-    from bot.storage.tables_trust import GuardDraft
-
-    app = make_app()
-    ana = person(app, "Ana")
-    held = ana.cop("win Mrs K (943 476 5919) is walking again")
-    [post] = [b for b in held.message.buttons if b.label == "Post anyway"]
-    app.close()
-    # The database as the version before the move left it: the draft under the old path.
-    downgrade(engine, "0026v")
-    with Session(engine) as session:
-        session.execute(update(GuardDraft).values(command="bot.features.wins.PostWin"))
-        session.commit()
-    upgrade(engine)
-
-    app = make_app()
-    posted = person(app, "Ana").press(post.action, post.value)
-    assert "Posted in the channel" in posted.message.as_text()
-    await app.dispatcher.drain()
-    assert any("Mrs K" in p.text for p in _posts(platform))

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.features import library, pledges, poll_queries, stories, win_queries
+from bot.features import library, pledge_rows, poll_queries, stories, win_queries
 
 
 def wins_between(session: Session, community_id: int, start: datetime, end: datetime) -> list[str]:
@@ -37,12 +37,12 @@ def stories_between(
 
 def open_pledge_holders(session: Session, community_id: int) -> set[int]:
     """Ids of the members holding an open pledge."""
-    return pledges.open_pledge_holders(session, community_id)
+    return pledge_rows.open_pledge_holders(session, community_id)
 
 
 def open_pledges_count(session: Session, community_id: int, now: datetime) -> int:
     """How many pledges are open."""
-    return pledges.pledge_counts(session, community_id, now)[0]
+    return pledge_rows.pledge_counts(session, community_id, now)[0]
 
 
 def poll_status(
