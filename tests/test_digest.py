@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from bot.clock import ManualClock
 from bot.config import ConfigError
 from bot.domain import digest as rules
-from bot.features.digest import build_digest, chart_for
+from bot.features.digest_figures import build_digest, chart_for
 from bot.storage.tables import Activity, Meeting, Member
 from bot.storage.tables_polls import Poll, PollOption
 from bot.storage.tables_stories import ActivityWeek

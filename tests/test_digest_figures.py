@@ -14,15 +14,9 @@ from sqlmodel import Session, select
 from bot.clock import ManualClock
 from bot.domain import digest as rules
 from bot.domain.chart import participation_png
-from bot.features.digest import (
-    SendDigest,
-    WeeklyJobSpec,
-    _keep,
-    build_digest,
-    chart_for,
-    weekly_figures,
-)
+from bot.features.digest import SendDigest, WeeklyJobSpec
 from bot.features.digest_chart import chart_attachment
+from bot.features.digest_figures import _keep, build_digest, chart_for, weekly_figures
 from bot.storage.tables import Activity, CheckIn, CheckInReply, Meeting, Member, OutboxMessage
 from bot.storage.tables_contact import ContactRoute
 from bot.storage.tables_meetings import Rsvp, TrioGroup, TrioRotation, TrioSeat

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session
 
 from bot import cli
-from bot.features.digest import build_digest
+from bot.features.digest_figures import build_digest
 from bot.features.export import build_export, find_community
 from bot.features.export_files import to_csv_zip, to_json
 from bot.storage.tables_polls import Poll, PollOption

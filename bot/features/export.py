@@ -28,7 +28,7 @@ from bot.context import Context
 from bot.domain import digest as digest_rules
 from bot.errors import UserError
 from bot.features.base import Feature, Verb, usage_error
-from bot.features.digest import build_digest
+from bot.features.digest_figures import build_digest
 from bot.features.export_files import Progress, to_json
 from bot.features.library import resources_between
 from bot.features.pulse_results import pulses_between
