@@ -69,9 +69,11 @@ class Remembers(FakePlatform):
         super().__init__()
         self.arrived = arrived
         self.asked: list[str] = []
+        self.looked_for: list[str] = []  # the words it was asked to look for
 
     async def already_sent(self, channel_id, user_id, message, key) -> str | None:
         self.asked.append(key)
+        self.looked_for.append(message.as_text())
         return f"old-{key}" if key in self.arrived else None
 
 
@@ -141,6 +143,7 @@ async def test_a_send_cut_short_that_never_arrived_is_sent_once(app, clock):
     nothing = Remembers(set())
     await Dispatcher(app.engine, clock, {"console": nothing}).drain()
     assert nothing.asked == ["dm:slow"]
+    assert ["body of dm:slow" in text for text in nothing.looked_for] == [True]
     assert [d.key for d in nothing.sent] == ["dm:slow"]
 
 
