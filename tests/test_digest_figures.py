@@ -652,6 +652,8 @@ def _checkins(engine, ana: int) -> None:
         (1, e - timedelta(days=1), e, [("learning", "Photos help"), ("challenge", "Beds short")]),
         (2, s, s + timedelta(days=1), [("success", "Elsewhere"), ("challenge", "Not ours")]),
         (1, e - timedelta(hours=1), None, [("challenge", "Still open")]),
+        (1, s - timedelta(days=3), s - TICK, [("learning", "Just before the week")]),
+        (2, s, s + timedelta(days=2), [("learning", "Also not ours")]),
     ]
     with Session(engine) as session:
         for cid, opened, closed, replies in checkins:
