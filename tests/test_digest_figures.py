@@ -646,6 +646,8 @@ def _checkins(engine, ana: int) -> None:
         (1, e - timedelta(days=1), e, [("learning", "Photos help"), ("challenge", "Beds short")]),
         (2, s, s + timedelta(days=1), [("success", "Elsewhere"), ("challenge", "Not ours")]),
         (1, e - timedelta(hours=1), None, [("challenge", "Still open")]),
+        (1, s - timedelta(days=3), s - TICK, [("learning", "Before"), ("challenge", "Too early")]),
+        (2, s, s + timedelta(days=2), [("learning", "Also not ours")]),
     ]
     with Session(engine) as session:
         for cid, opened, closed, replies in checkins:
@@ -682,6 +684,9 @@ async def test_checkins_closed_in_the_window_and_their_challenges_wait_two_days(
     assert digest.waiting_challenges == ("Gloves run out",)  # closed 48 hours ago, exactly
     not_yet = _edge_digest(engine, EDGE_START + timedelta(hours=48) - TICK)
     assert not_yet.waiting_challenges == ()
+    # Long after: still only the window's own, never another community's.
+    later = _edge_digest(engine, EDGE_END + timedelta(days=3))
+    assert later.waiting_challenges == ("Gloves run out",)
 
 
 async def test_stories_of_the_window_in_the_order_they_were_told(make_app, person, engine):

@@ -69,9 +69,13 @@ class Remembers(FakePlatform):
         super().__init__()
         self.arrived = arrived
         self.asked: list[str] = []
+        self.looked_for: list[str] = []  # the words it was asked to look for
+        self.looked_in: list[tuple[str | None, str | None]] = []  # (channel, person)
 
     async def already_sent(self, channel_id, user_id, message, key) -> str | None:
         self.asked.append(key)
+        self.looked_for.append(message.as_text())
+        self.looked_in.append((channel_id, user_id))
         return f"old-{key}" if key in self.arrived else None
 
 
@@ -83,7 +87,9 @@ async def until(condition, seconds: float = 10.0) -> None:
     raise AssertionError("timed out waiting")
 
 
-async def test_a_stop_hands_back_unsent_messages_and_the_restart_sends_each_once(app, clock):
+async def test_a_stop_hands_back_unsent_messages_and_the_restart_sends_each_once(
+    app, clock, caplog
+):
     for number in range(30):
         enqueue(app, f"dm:{number}", user=f"member-{number}")
     gate = Gate()
@@ -91,7 +97,9 @@ async def test_a_stop_hands_back_unsent_messages_and_the_restart_sends_each_once
     running = asyncio.create_task(first.run_forever(poll_seconds=0.05))
     await until(lambda: gate.started == 4)  # four sends under way, the rest claimed
     gate.open.set()  # the sends under way finish during the stop's grace
-    await first.stop(running, grace=5)
+    with caplog.at_level("WARNING", logger="bot.outbox"):
+        await first.stop(running, grace=5)
+    assert not [m for m in caplog.messages if "under way" in m], "finished sends counted as cut"
 
     left = statuses(app.engine)
     assert "sending" not in left.values(), "a stopped dispatcher kept claims"
@@ -141,7 +149,35 @@ async def test_a_send_cut_short_that_never_arrived_is_sent_once(app, clock):
     nothing = Remembers(set())
     await Dispatcher(app.engine, clock, {"console": nothing}).drain()
     assert nothing.asked == ["dm:slow"]
+    assert ["body of dm:slow" in text for text in nothing.looked_for] == [True]
+    assert nothing.looked_in == [(None, "ana")]
     assert [d.key for d in nothing.sent] == ["dm:slow"]
+
+
+async def test_a_cut_short_send_is_checked_once_even_if_its_resend_fails(app, clock):
+    enqueue(app, "post:slow")  # to the channel
+    stuck = asyncio.Event()
+
+    class Hanging(FakePlatform):
+        async def post(self, channel_id: str, message: OutMessage, key: str) -> str:
+            stuck.set()
+            await asyncio.Event().wait()
+            raise AssertionError
+
+    first = Dispatcher(app.engine, clock, {"console": Hanging()})
+    running = asyncio.create_task(first.run_forever(poll_seconds=0.05))
+    await stuck.wait()
+    await first.stop(running, grace=0.05)
+
+    nothing = Remembers(set())
+    nothing.failures.append(DeliveryError("timed out"))
+    second = Dispatcher(app.engine, clock, {"console": nothing})
+    await second.drain()
+    assert nothing.asked == ["post:slow"] and nothing.looked_in == [("wound-care", None)]
+    clock.advance(timedelta(seconds=40))
+    await second.drain()
+    assert nothing.asked == ["post:slow"], "checked again after it was known not to have arrived"
+    assert [d.key for d in nothing.sent] == ["post:slow"]
 
 
 async def test_a_live_dispatcher_keeps_its_claims_past_the_lease(app, clock):
@@ -828,7 +864,8 @@ async def test_a_person_who_cannot_be_reached_is_held_not_retried(engine, clock,
     _to_ana(engine, clock, "ana:1", "ana:2")
     platform = Raising(Unreachable("closed their DMs " + "y" * 300))
     with caplog.at_level(logging.INFO, logger="bot.outbox"):
-        await Dispatcher(engine, clock, {"console": platform}).drain()
+        delivered = await Dispatcher(engine, clock, {"console": platform}).drain()
+    assert delivered == 1, "a held message counted as delivered"
     assert [d.key for d in platform.sent] == ["ana:2"], "a held message blocked the next one"
     row = _rows(engine)["ana:1"]
     assert (row.status, row.attempts) == (HELD, 1)
