@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from bot.config import CommunitySettings, Words
 from bot.contact import EMAIL
 from bot.features.email_digest import recent_posts
+from bot.features.help_requests import request_post
 from bot.features.planners import planning_button, planning_invitation_section
 from bot.messages import OutMessage
 from bot.storage.tables import CheckIn, Community, Meeting, Member, OutboxMessage
@@ -319,9 +320,12 @@ def planning_invitation(words: Words) -> OutMessage:
     return OutMessage(sections=(planning_invitation_section(words),), buttons=(planning_button(),))
 
 
-def help_request(session: Session, community_id: int, request_id: int) -> str | None:
-    """The words of an anonymous request for help in this community (None: gone)."""
+def help_request(
+    session: Session, community_id: int, request_id: int, words: Words
+) -> OutMessage | None:
+    """An anonymous request for help in this community, as the channel shows it, with its
+    "I can help" button (None: gone)."""
     request = session.get(HelpRequest, request_id)
     if request is None or request.community_id != community_id:
         return None
-    return request.text
+    return request_post(request, words.pledge)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from adapters.web.render import ButtonView
 from bot import pages as queries
-from bot.messages import Button, OutMessage, Response, Section
+from bot.messages import Response
 
 if TYPE_CHECKING:
     from adapters.web import translate
@@ -93,11 +93,9 @@ def help_offer(pages: Pages, visit: Visit, _problem: translate.PageError | None)
     if number is None:
         return pages._refuse("gone")
     with pages._session() as session:
-        text = queries.help_request(session, visit.place.community_id, -number)
-    if text is None:
+        request = queries.help_request(
+            session, visit.place.community_id, -number, visit.place.words
+        )
+    if request is None:
         return pages._refuse("gone")
-    request = OutMessage(
-        sections=(Section(text=text), Section(text="— a member (asked anonymously)")),
-        buttons=(Button(label="I can help", action="help.offer", value=f"a{number}"),),
-    )
     return pages._reply(visit, Response(message=request), title="Can anyone help?")

@@ -80,22 +80,16 @@ def _open_checkin(ctx: Context) -> CheckIn | None:
 
 
 def _checkin_for(ctx: Context, checkin_id: int | None) -> CheckIn:
-    if checkin_id is None:
-        checkin = _open_checkin(ctx)
-        if checkin is None:
-            raise UserError(f"There's no {ctx.settings.words.checkin} open right now.")
-        return checkin
-    checkin = ctx.uow.session.get(CheckIn, checkin_id)
-    if checkin is None or checkin.community_id != ctx.community_id:
-        raise UserError(f"I can't find that {ctx.settings.words.checkin}.")
-    if checkin.closed_at is not None:
-        raise UserError(f"That {ctx.settings.words.checkin} has closed.")
+    """The check-in a command is about (the open one unless named), with `_reply_target`'s
+    refusals."""
+    checkin = ctx.uow.session.get(CheckIn, _reply_target(ctx, checkin_id).id)
+    assert checkin is not None  # just found, in this transaction
     return checkin
 
 
 def _reply_target(ctx: Context, checkin_id: int | None) -> Row[Any]:
-    """The check-in a reply answers (the open one unless named), as a plain row; the same
-    refusals as `_checkin_for`."""
+    """The check-in a reply answers (the open one unless named), as a plain row; a friendly
+    refusal when there is none open, it isn't this community's, or it has closed."""
     connection = ctx.uow.session.connection()
     if checkin_id is None:
         found = connection.execute(_OPEN_REPLY_TARGET, {"community": ctx.community_id}).first()

@@ -81,10 +81,11 @@ def post_request(ctx: Context, member: Member, pledge: Pledge, text: str) -> Non
     pledge.answered_at = max(t for t in (day, pledge.followup_sent_at, pledge.cycle_start) if t)
     session.add(pledge)
     ctx.acted_anonymously = True
-    ctx.post(f"help:{request.id}", _request_post(request, ctx.settings.words.pledge))
+    ctx.post(f"help:{request.id}", request_post(request, ctx.settings.words.pledge))
 
 
-def _request_post(request: HelpRequest, pledge_word: str) -> OutMessage:
+def request_post(request: HelpRequest, pledge_word: str) -> OutMessage:
+    """The anonymous request as the channel (and the request's web page) shows it."""
     assert request.id is not None
     return OutMessage(
         title="Can anyone help?",
