@@ -43,6 +43,7 @@ TESTED_AS = {
     "guard": "identifiers",
     "birth": "identifiers",
     "postcode": "identifiers",
+    "person": "identifiers",
     "pulse": "goals_pulses",
     "erase": "mydata",
     "retention": "mydata",

@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, bindparam
+from sqlalchemy import Row, and_, bindparam, or_
 from sqlmodel import col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot import anonymity
 from bot import commands as c
@@ -63,10 +64,22 @@ _OPEN_REPLY_TARGET = (
 _NAMED_REPLY_TARGET = _REPLY_TARGET.where(
     _CHECKINS.c.id == bindparam("checkin"), _CHECKINS.c.community_id == bindparam("community")
 )
+#: The member's reply of one kind: by its author key, or (named) by member id. Each half of
+#: the OR names a whole index, so the database seeks both rows instead of reading every
+#: reply of the check-in (ix_checkin_reply_checkin_member).
 _MY_REPLY = select(_REPLIES.c.id, _REPLIES.c.anonymous).where(
-    _REPLIES.c.checkin_id == bindparam("checkin"),
-    _REPLIES.c.kind == bindparam("kind"),
-    (_REPLIES.c.author_key == bindparam("key")) | (_REPLIES.c.member_id == bindparam("member")),
+    or_(
+        and_(
+            _REPLIES.c.checkin_id == bindparam("checkin"),
+            _REPLIES.c.author_key == bindparam("key"),
+            _REPLIES.c.kind == bindparam("kind"),
+        ),
+        and_(
+            _REPLIES.c.checkin_id == bindparam("checkin"),
+            _REPLIES.c.member_id == bindparam("member"),
+            _REPLIES.c.kind == bindparam("kind"),
+        ),
+    )
 )
 _INSERT_REPLY = _REPLIES.insert()
 _UPDATE_REPLY = (
@@ -232,15 +245,29 @@ def _reply_key(ctx: Context, checkin_id: int, kind: str, member_id: int) -> str:
 
 def _my_replies(ctx: Context, checkin_id: int, member_id: int) -> list[CheckInReply]:
     keys = [_reply_key(ctx, checkin_id, kind, member_id) for kind in c.REPLY_KINDS]
-    return list(
-        ctx.uow.session.exec(
-            select(CheckInReply)
-            .where(
-                CheckInReply.checkin_id == checkin_id,
-                col(CheckInReply.author_key).in_(keys) | (col(CheckInReply.member_id) == member_id),
+    return list(ctx.uow.session.exec(my_replies_statement(checkin_id, keys, member_id)).all())
+
+
+def my_replies_statement(
+    checkin_id: int, keys: list[str], member_id: int
+) -> SelectOfScalar[CheckInReply]:
+    """A member's replies to a check-in, by their author keys or (named) their member id;
+    like _MY_REPLY, each half of the OR seeks an index of its own."""
+    return (
+        select(CheckInReply)
+        .where(
+            or_(
+                and_(
+                    col(CheckInReply.checkin_id) == checkin_id,
+                    col(CheckInReply.author_key).in_(keys),
+                ),
+                and_(
+                    col(CheckInReply.checkin_id) == checkin_id,
+                    col(CheckInReply.member_id) == member_id,
+                ),
             )
-            .order_by(col(CheckInReply.kind))
-        ).all()
+        )
+        .order_by(col(CheckInReply.kind))
     )
 
 

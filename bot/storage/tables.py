@@ -95,7 +95,11 @@ class CheckInReply(SQLModel, table=True):
     hash of (check-in, member) so that the author alone can edit it."""
 
     __tablename__ = "checkin_reply"
-    __table_args__ = (UniqueConstraint("checkin_id", "author_key", "kind"),)
+    __table_args__ = (
+        UniqueConstraint("checkin_id", "author_key", "kind"),
+        # A member's own named reply is found by index (see _MY_REPLY in features/checkins).
+        Index("ix_checkin_reply_checkin_member", "checkin_id", "member_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     checkin_id: int = Field(foreign_key="checkin.id", index=True)
