@@ -18,6 +18,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from enum import Enum
 
 from sqlalchemy import Engine
 
@@ -38,6 +39,14 @@ MAX_BACKOFF = timedelta(hours=1)
 STOP_GRACE = 5.0
 
 __all__ = ["CANCELLED", "LEASE", "Dispatcher", "Pacer"]
+
+
+class _Outcome(Enum):
+    """What one send came to, for the rest of its target's queue."""
+
+    SENT = "sent"  # delivered: counted, and the next message may go
+    GONE = "gone"  # cancelled: never goes, not counted; the next message may go
+    STOPPED = "stopped"  # waits (a limit, a retry, held): the target's later messages wait too
 
 
 class Pacer:
@@ -240,16 +249,17 @@ class Dispatcher:
                     if self._stopping or until is not None:  # these wait for the next turn
                         await self._release(queue[index:], until)
                         break
-                    if not await self._send(row):
+                    outcome = await self._send(row)
+                    if outcome is _Outcome.STOPPED:
                         await self._release(queue[index + 1 :])  # keep the target's order
                         break
-                    sent += 1
+                    sent += outcome is _Outcome.SENT
                 return sent
 
         results = await asyncio.gather(*(one_target(q) for q in by_target.values()))
         return sum(results)
 
-    async def _send(self, row: OutboxMessage) -> bool:
+    async def _send(self, row: OutboxMessage) -> _Outcome:
         assert row.id is not None
         platform = self._platforms.get(row.platform)
         message = OutMessage.model_validate_json(row.payload)
@@ -274,20 +284,20 @@ class Dispatcher:
                 self._hold(row.platform, limited.retry_after)
             # Otherwise only this target waits: its later messages queue behind this one.
             await self._finish(row, status="pending", wait=timedelta(seconds=limited.retry_after))
-            return False
+            return _Outcome.STOPPED
         except Cancelled as error:  # e.g. unsubscribed meanwhile: it must not go at all
             log.info("cancelled %s: %s", row.key, error)
             await self._finish(row, status=CANCELLED, error=str(error)[:200])
-            return True
+            return _Outcome.GONE
         except Unreachable as error:  # shown to the person when they next use copbot
             log.info("holding %s: %s", row.key, error)
             await self._finish(row, status=HELD, attempts=row.attempts + 1, error=str(error)[:200])
-            return False
+            return _Outcome.STOPPED
         except Exception as error:
             await self._failed(row, error)
-            return False
+            return _Outcome.STOPPED
         await self._finish(row, status="sent", message_id=message_id)
-        return True
+        return _Outcome.SENT
 
     async def _arrived(
         self, platform: ChatPlatform, row: OutboxMessage, message: OutMessage

@@ -850,8 +850,9 @@ async def test_a_cancelled_message_never_goes_and_the_next_one_does(engine, cloc
     _to_ana(engine, clock, "ana:1", "ana:2")
     platform = Raising(Cancelled("unsubscribed " + "x" * 300))
     with caplog.at_level(logging.INFO, logger="bot.outbox"):
-        await Dispatcher(engine, clock, {"console": platform}).drain()
+        delivered = await Dispatcher(engine, clock, {"console": platform}).drain()
     assert [d.key for d in platform.sent] == ["ana:2"], "the next one did not go"
+    assert delivered == 1, "a cancelled message counted as delivered"
     row = _rows(engine)["ana:1"]
     assert row.status == CANCELLED and row.last_error == ("unsubscribed " + "x" * 300)[:200]
     assert any(m.startswith("cancelled ana:1: unsubscribed xxx") for m in caplog.messages)
