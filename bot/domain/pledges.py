@@ -101,14 +101,14 @@ def shared_post(pledge: Pledge, name: str, words: Words, timezone: str) -> OutMe
     )
 
 
-def help_post(pledge: Pledge, name: str | None, words: Words) -> OutMessage:
-    """A request for help, named or anonymous: the help text only, never the pledge's."""
-    who = f"— {name}" if name else "— a member (asked anonymously)"
+def help_post(pledge: Pledge, name: str, words: Words) -> OutMessage:
+    """A named request for help: the help text only, never the pledge's. (An anonymous
+    request is kept apart from the pledge: features/help_requests.)"""
     return OutMessage(
         title="Can anyone help?",
         sections=(
             Section(text=pledge.help_text or ""),
-            Section(text=f"{who}, working on a {words.pledge}"),
+            Section(text=f"— {name}, working on a {words.pledge}"),
         ),
         buttons=(Button(label="I can help", action="pledge.offer", value=str(pledge.id)),),
         footer="Press 'I can help' and I'll pass your name on privately.",

@@ -168,20 +168,20 @@ def ask_for_help(cmd: AskForHelp, ctx: Context) -> Response:
                 "say so in the channel, so nothing links the request to you."
             )
         )
+    # Named: the request lives on the pledge, so offers of help reach the member privately.
     pledge.help_text = text
-    pledge.help_anonymous, pledge.help_asked_at, pledge.answered_at = cmd.anonymous, now, now
+    pledge.help_anonymous, pledge.help_asked_at, pledge.answered_at = False, now, now
     ctx.uow.session.add(pledge)
-    name = None if cmd.anonymous else member.display_name
     ctx.post(
         f"pledge:{pledge.id}:help:{rules.stamp(pledge.due_at)}",
-        rules.help_post(pledge, name, ctx.settings.words),
+        rules.help_post(pledge, member.display_name, ctx.settings.words),
     )
-    ctx.record("pledge-help", anonymous=cmd.anonymous)
-    how = "anonymously" if cmd.anonymous else "with your name"
+    ctx.record("pledge-help")
     return Response(
         message=say(
-            f"Your request is posted in the channel {how} (your {ctx.settings.words.pledge} itself "
-            "stays private). I'll tell you privately if someone offers to help."
+            "Your request is posted in the channel with your name (your "
+            f"{ctx.settings.words.pledge} itself stays private). I'll tell you privately if "
+            "someone offers to help."
         )
     )
 
