@@ -44,7 +44,7 @@ _FOURTH_LETTERS = set("ABEHMNPRVWXY")  # AA9A
 _WORDS_BEFORE, _WORDS_AFTER = 6, 3
 _SELF = re.compile(r"\b(?:i'?m|i am|we'?re|we are|we live|i live)\s+(?:in|at)\W*$", re.IGNORECASE)
 _VISIT = frozenset(["visited", "visiting", "visit", "seeing", "saw", "see", "seen"])
-_HOUSE_NUMBER = re.compile(r"\b(?:flat\s+)?\d{1,4}[a-z]?,?\s+(?:[A-Za-z'-]+\s+){0,3}$", re.I)
+_HOUSE_NUMBER = re.compile(r"\b(?:flat\s+)?\d{1,4}[a-z]?,?\s+(?:[A-Za-z'-]+,?\s+){0,3}$", re.I)
 
 
 def is_postcode(area: str, district: str, inward: str) -> bool:
