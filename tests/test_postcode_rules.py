@@ -45,6 +45,7 @@ def test_the_royal_mail_grammar(area, district, inward, expected):
         ("Come to the Leeds Dental Clinic at LS6 2QT", []),
         ("Meet in room 14 at LS1 4AB", []),
         ("Gerald told me the group will be moving to LS6 2QT", []),
+        ("Mrs Patel told me the group will be moving to LS6 2QT", []),  # six words away
         ("LS6 2QT is lovely", []),
         ("LS6 2QT is her clinic", []),
         # a home
