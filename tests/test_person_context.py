@@ -108,3 +108,8 @@ def test_a_person_near_is_a_person_word_or_a_name_and_indexes_past_the_end_are_i
 
 def test_word_sets_are_the_words_whatever_the_spacing():
     assert word_set(" a  b\nc\t") == frozenset({"a", "b", "c"})
+
+
+def test_a_short_word_or_a_letter_before_a_word_does_not_confuse_sentence_starts():
+    assert starts("we met at 10. Then home")["Then"] is True  # a two-letter word ends it
+    assert starts("in bay X then home")["then"] is False
