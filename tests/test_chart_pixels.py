@@ -8,7 +8,7 @@ import io
 import itertools
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFont
 
 from bot.domain.chart import (
     DIGEST_SIZE,
@@ -206,3 +206,87 @@ def test_digest_needs_a_week():
     with pytest.raises(ValueError) as refused:
         digest_chart_png([], {}, "t")
     assert str(refused.value) == "at least one week"
+
+
+# ---- the words on the charts ------------------------------------------------------------
+
+
+def ink_box(image: Image.Image, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """The smallest box (left, top, right, bottom) holding every non-white pixel in `box`."""
+    left, top, right, bottom = box
+    pixels = image.load()
+    xs, ys = [], []
+    for y in range(top, bottom):
+        for x in range(left, right):
+            if pixels[x, y] != WHITE:
+                xs.append(x)
+                ys.append(y)
+    assert xs, f"nothing drawn in {box}"
+    return min(xs), min(ys), max(xs) + 1, max(ys) + 1
+
+
+def width_of(text: str, size: int | None) -> int:
+    font = ImageFont.load_default() if size is None else ImageFont.load_default(size=size)
+    left, _top, right, _bottom = font.getbbox(text)
+    return int(right - left)
+
+
+def assert_words(
+    image: Image.Image,
+    box: tuple[int, int, int, int],
+    text: str,
+    size: int | None,
+    *,
+    starts: int | None = None,
+    centre: float | None = None,
+) -> None:
+    """`text` is drawn (in ink, not white) inside `box` at the width of those words, from
+    `starts` or around `centre` when given."""
+    left, _top, right, _bottom = ink_box(image, box)
+    assert abs((right - left) - width_of(text, size)) <= 1, (text, right - left)
+    if starts is not None:
+        assert abs(left - starts) <= 2, (text, left)
+    if centre is not None:
+        assert abs((left + right) / 2 - centre) <= 2, (text, (left + right) / 2)
+
+
+def test_the_digest_chart_says_what_it_shows_in_plain_words():
+    weeks = [Week("5 Oct", 3, 4, 2), Week("12 Oct", 7, 9, 1)]
+    image = image_of(digest_chart_png(weeks, {"wins": 3}, "Ward 7 community: last 2 weeks"))
+    assert image.getpixel((0, 0)) == WHITE and image.getpixel((899, 559)) == WHITE
+    assert_words(image, (0, 0, 900, 50), "Ward 7 community: last 2 weeks", 20, starts=24)
+    assert_words(image, (24, 56, 620, 80), "Contributions each week", 14, starts=24)
+    assert_words(image, (40, 82, 170, 100), "with a name", 12, starts=40)
+    assert_words(image, (190, 82, 300, 100), "anonymous", 12, starts=190)
+    assert_words(image, (20, 100, 140, 121), "contributions", 12, starts=24)
+    assert_words(
+        image,
+        (68, 515, 600, 540),
+        "week beginning (Monday) · people: how many took part with their name",
+        12,
+        centre=(68 + 600) / 2,
+    )
+    assert_words(image, (630, 56, 900, 78), "The digest's week, by kind", 14, starts=630)
+    assert_words(image, (630, 79, 900, 98), "(named and anonymous together)", 12, starts=630)
+    assert_words(image, (630, 103, 800, 118), "wins", 12, starts=630)
+    length = 900 - 24 - 30 - 630
+    assert_words(image, (630 + length + 2, 112, 900, 132), "3", 12, starts=630 + length + 6)
+
+
+def test_a_quiet_week_says_nothing_was_shared():
+    image = image_of(digest_chart_png([Week("5 Oct", 0, 0, 0)], {}, "Quiet"))
+    assert_words(image, (630, 99, 900, 118), "Nothing shared this week.", 12, starts=630)
+
+
+def test_the_sparkline_has_its_title_numbers_and_labels():
+    image = image_of(participation_png([3, 6], ["Mon 1 Dec", "Mon 8"], "Replies per week"))
+    assert image.getpixel((0, 0)) == WHITE and image.getpixel((WIDTH - 1, HEIGHT - 1)) == WHITE
+    assert_words(image, (0, 0, WIDTH, 20), "Replies per week", None, starts=16)
+    base = HEIGHT - 34
+    first, second = bars(image, BLUE, (0, 0, WIDTH, base))
+    assert_words(image, (first[0], base + 3, first[1] + 40, HEIGHT), "Mon 1 De", None)
+    assert_words(image, (first[0], first[2] - 16, first[1], first[2] - 1), "3", None)
+    assert_words(image, (second[0], second[2] - 16, second[1], second[2] - 1), "6", None)
+    axis = [x for x in range(WIDTH) if image.getpixel((x, base)) == (40, 40, 40)]
+    assert max(axis) == WIDTH - 16 and min(axis) == 16
+    assert image.getpixel((WIDTH // 2, base + 1)) == WHITE  # a one-pixel line
