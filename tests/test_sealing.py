@@ -89,3 +89,22 @@ async def test_sealing_deletes_only_keys_past_the_week_in_its_own_community(make
         assert keys[edge[index]] == "edge", table  # exactly a week: still theirs
         assert keys[recent[index]] == "recent", table
         assert keys[elsewhere[index]] == "elsewhere", table
+
+
+async def test_the_seal_job_seals_at_the_time_it_runs(make_app, clock):
+    app = make_app(TWO)
+    with Session(app.engine) as session:
+        ours = session.exec(select(Community).order_by(Community.id)).first()
+        win, _story, _help = _items(session, ours.id, START, "mine")
+        session.commit()
+        ours_id = ours.id
+    clock.set(START + WITHDRAW_WINDOW - timedelta(minutes=1))
+    with UnitOfWork(app.engine) as uow:
+        app.bus.run_job(uow, ours_id, SealAnonymous(ours_id, clock.now()))
+        uow.commit()
+    assert _keys(app.engine, Win)[win] == "mine", "sealed before the week was out"
+    clock.set(START + WITHDRAW_WINDOW + timedelta(minutes=1))
+    with UnitOfWork(app.engine) as uow:
+        app.bus.run_job(uow, ours_id, SealAnonymous(ours_id, clock.now()))
+        uow.commit()
+    assert _keys(app.engine, Win)[win] is None
