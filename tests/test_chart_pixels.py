@@ -290,3 +290,19 @@ def test_the_sparkline_has_its_title_numbers_and_labels():
     axis = [x for x in range(WIDTH) if image.getpixel((x, base)) == (40, 40, 40)]
     assert max(axis) == WIDTH - 16 and min(axis) == 16
     assert image.getpixel((WIDTH // 2, base + 1)) == WHITE  # a one-pixel line
+
+
+def test_each_week_shows_its_total_its_label_and_its_people_centred_on_the_bar():
+    weeks = [Week("5 Oct", people=7, named=9, anonymous=1), Week("12 Oct", 12, 2, 0)]
+    image = image_of(digest_chart_png(weeks, {}, "t"))
+    (x0, x1, _named_top, _b), _second = bars(image, BLUE, WEEKS_BOX)
+    [(_a0, _a1, anon_top, _ab)] = bars(image, ORANGE, WEEKS_BOX)
+    centre = (x0 + x1 + 1) / 2
+    assert_words(image, (x0, anon_top - 22, x1, anon_top - 1), "10", 12, centre=centre)
+    assert_words(image, (x0, 472 + 4, x1, 472 + 20), "5 Oct", 12, centre=centre)
+    assert_words(image, (x0, 472 + 21, x1, 472 + 40), "7", 12, centre=centre)
+    assert_words(image, (24, 492, 68, 512), "people", 12, starts=24)
+    # the value axis: numbers end just left of it, the lowest (0) on the base line
+    assert_words(image, (24, 462, 66, 480), "0", 12)
+    _left, _top, right, _bottom = ink_box(image, (24, 462, 66, 480))
+    assert right == pytest.approx(68 - 8, abs=2)
