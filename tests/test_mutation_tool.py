@@ -74,3 +74,11 @@ def test_named_modules_and_tests_make_one_run(monkeypatch):
     assert runs == [(["bot/domain/tally.py"], ["tests/test_tally.py"])]
     with pytest.raises(SystemExit):
         mutation.main(["--modules", "bot/no_such_module.py"])
+
+
+def test_a_module_no_test_finds_is_reported_not_scored(monkeypatch, capsys):
+    ran: list[object] = []
+    monkeypatch.setattr(mutation.subprocess, "run", lambda *a, **k: ran.append(a))
+    assert mutation.mutate(["bot/features/nowhere.py"], [], 1) == 1
+    assert ran == [], "mutmut ran against some other module's tests"
+    assert "bot/features/nowhere.py: no test file" in capsys.readouterr().err
