@@ -343,3 +343,17 @@ def test_the_open_form_refuses_an_unknown_method_or_privacy():
     with pytest.raises(UserError) as caught:
         open_form("", {"privacy": "secret"})
     assert str(caught.value) == "Please choose whether votes are named or anonymous."
+
+
+def test_a_question_given_by_name_leaves_every_quoted_word_an_option():
+    parsed = poll('open --question "Which topic?" "Caseloads" "Isolation"')
+    assert parsed.question == "Which topic?"  # type: ignore[attr-defined]
+    assert parsed.options == ("Caseloads", "Isolation")  # type: ignore[attr-defined]
+
+
+async def test_opening_a_poll_with_a_named_question_opens_it(make_app, person):
+    app = make_app()
+    cora = person(app, "Cora")  # a convener
+    answer = cora.says('poll open --question "Which topic?" "Caseloads" "Isolation"')
+    assert "Sorry" not in answer
+    assert "Which topic?" in cora.says("poll")

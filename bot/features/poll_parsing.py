@@ -173,6 +173,9 @@ def _parse_open(rest: str) -> Command:
     if not positional:
         raise UserError(f"Please give a question and options. Usage: {POLL_USAGE}")
     values = _with_method(values, methods)
+    question = values.pop("question", None)
+    if question is not None:  # --question "…": every other word given is an option
+        return OpenPoll(question=question, options=tuple(positional), **values)
     return OpenPoll(question=positional[0], options=tuple(positional[1:]), **values)
 
 
