@@ -149,3 +149,11 @@ def test_the_share_form_is_named_unless_anonymous_is_chosen():
         share_form("", {"text": "Done", "share": "Anonymous"})
     assert str(caught.value) == "Please choose whether to share with your name or anonymously."
     assert caught.value.field == "share"
+
+
+def test_an_anonymous_win_with_no_one_mentioned_keeps_its_word_with():
+    parsed = win("anonymously with the team we cut waits")
+    assert parsed.text == "with the team we cut waits"  # type: ignore[attr-defined]
+    assert parsed.anonymous and not parsed.credits  # type: ignore[attr-defined]
+    credited = win("anonymously with <@U1> <@U1> we cut waits")
+    assert credited.credits == ("U1",) and credited.text == "we cut waits"  # type: ignore[attr-defined]

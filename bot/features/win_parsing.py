@@ -72,8 +72,9 @@ def _parse_win(rest: str, _settings: CommunitySettings) -> Command:
         if not tail:
             raise UserError("Please say what you'd like to celebrate, after 'anonymously'.")
         if tail.lower().startswith("with "):
-            people, tail = _leading_mentions(tail[5:])
-            return PostWin(text=tail, credits=tuple(people), anonymous=True)
+            people, words = _leading_mentions(tail[5:])
+            if people:  # "with @ana …" credits; "with the team we …" is the win's own words
+                return PostWin(text=words, credits=tuple(dict.fromkeys(people)), anonymous=True)
         return PostWin(text=tail, anonymous=True)
     return PostWin(text=rest)
 
