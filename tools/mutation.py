@@ -55,12 +55,12 @@ TESTED_AS = {
 
 
 def expand(modules: list[str]) -> list[str]:
-    """Folders stand for the Python files in them, in order."""
+    """Folders stand for the Python files in them and in their packages, in order."""
     found: list[str] = []
     for module in modules:
         folder = ROOT / module
         if folder.is_dir():
-            found += sorted(str(p.relative_to(ROOT)) for p in folder.glob("*.py"))
+            found += sorted(str(p.relative_to(ROOT)) for p in folder.rglob("*.py"))
         else:
             found.append(module)
     return found
