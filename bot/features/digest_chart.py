@@ -33,6 +33,7 @@ KIND_NAMES = {
     "suggested": "ideas and questions",
     "told-story": "stories",
     "shared-resource": "resources shared",
+    "answered-pulse": "pulse answers",
 }
 
 
