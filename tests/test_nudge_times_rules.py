@@ -208,3 +208,17 @@ def test_after_the_doubled_time_the_next_is_the_next_day_in_the_zone_of_the_rhyt
     assert following(datetime(2026, 11, 1, 5, 30, tzinfo=UTC)) == datetime(
         2026, 11, 2, 6, 30, tzinfo=UTC
     )
+
+
+def test_a_rhythm_more_often_than_hourly_only_when_the_clocks_change_is_refused():
+    london = ZoneInfo("Europe/London")
+    december = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    # 00:30 and 01:30: an hour apart, except on 28 Mar 2027, when 01:30 does not exist and
+    # moves to 02:00 summer time, 30 minutes after 00:30 in UTC.
+    with pytest.raises(UserError) as refused:
+        read_when("cron: 30 0,1 * * *", december, london)
+    assert "more often than once an hour" in str(refused.value)
+    for fine in ("cron: 0 * * * *", "every day at 00:30", "cron: 30 0,2 * * *"):
+        assert read_when(fine, december, london).text == fine  # type: ignore[union-attr]
+    # in a zone whose clocks never change, the same rule is an hour apart all year
+    assert read_when("cron: 30 0,1 * * *", december, ZoneInfo("Asia/Kolkata"))

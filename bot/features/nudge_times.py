@@ -18,17 +18,41 @@ from bot.storage.tables_momentum import Nudge
 MIN_GAP = timedelta(hours=1)
 
 
+#: How far ahead a rhythm is checked: it must come round, and at most hourly, even on the
+#: days the clocks change (a time moved out of the missing hour can land beside another).
+_LOOK_AHEAD_DAYS = 400
+
+
 def read_when(phrase: str, now: datetime, zone: ZoneInfo) -> when.Recurrence | datetime:
     """A rhythm (at most hourly, and coming round within a year) or one moment."""
     if when.looks_like_recurrence(phrase):
         recurrence = when.parse_recurrence(phrase).anchored(now, zone)
-        upcoming = recurrence.between(now, now + timedelta(days=400), zone, limit=6)
+        end = now + timedelta(days=_LOOK_AHEAD_DAYS)
+        upcoming = recurrence.between(now, end, zone, limit=6)
         if not upcoming:
             raise UserError(f"'{phrase}' never comes round in the next year.")
-        if any(b - a < MIN_GAP for a, b in itertools.pairwise(upcoming)):
+        runs = [upcoming] + [
+            recurrence.between(change, min(change + timedelta(days=2), end), zone, limit=8)
+            for change in _clock_changes(now, zone)
+        ]
+        if any(b - a < MIN_GAP for run in runs for a, b in itertools.pairwise(run)):
             raise UserError(f"'{phrase}' is more often than once an hour: too many nudges.")
         return recurrence
     return when.parse_moment(phrase, now, zone)
+
+
+def _clock_changes(now: datetime, zone: ZoneInfo) -> list[datetime]:
+    """The day before each change of the zone's clocks in the look-ahead (at most 12)."""
+    changes: list[datetime] = []
+    offset = now.astimezone(zone).utcoffset()
+    for day in range(1, _LOOK_AHEAD_DAYS + 1):
+        moment = now + timedelta(days=day)
+        if (later := moment.astimezone(zone).utcoffset()) != offset:
+            changes.append(moment - timedelta(days=1))
+            offset = later
+            if len(changes) == 12:
+                break
+    return changes
 
 
 def apply_when(nudge: Nudge, phrase: str, now: datetime, zone: ZoneInfo) -> None:
