@@ -9,26 +9,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.features.meeting_queries import meeting_starts, next_meeting, open_challenges
-from bot.storage.tables import CheckIn, CheckInReply, Community, Meeting
+from bot.storage.tables import CheckIn, CheckInReply, Meeting
+from tests.rows import add_community, aware
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives back naive UTC times."""
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def communities(session: Session) -> tuple[int, int]:
     ids = []
     for name, channel in (("wound-care", "C1"), ("ny-care", "C2")):
-        row = Community(
-            name=name, platform="console", channel_id=channel, timezone="UTC", created_at=NOW
-        )
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        ids.append(row.id)
+        ids.append(add_community(session, name, channel, NOW))
     return ids[0], ids[1]
 
 

@@ -23,27 +23,17 @@ from bot.features.pledge_rows import (
     own_open,
     pledge_counts,
 )
-from bot.storage.tables import Community, Meeting, Member
+from bot.storage.tables import Meeting, Member
 from bot.storage.tables_wins import Pledge
+from tests.rows import add_community, aware
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives back naive UTC times."""
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def setup(session: Session) -> tuple[int, int, Member, Member]:
     ids = []
     for name, channel in (("wound-care", "C1"), ("ny-care", "C2")):
-        row = Community(
-            name=name, platform="console", channel_id=channel, timezone="UTC", created_at=NOW
-        )
-        session.add(row)
-        session.flush()
-        assert row.id is not None
-        ids.append(row.id)
+        ids.append(add_community(session, name, channel, NOW))
     people = []
     for user in ("ana", "ben"):
         member = Member(

@@ -27,15 +27,12 @@ from bot.features.poll_rows import (
     poll_in,
     votable_poll,
 )
-from bot.storage.tables import Community, Meeting, Member
+from bot.storage.tables import Meeting, Member
 from bot.storage.tables_polls import Ballot, Poll, PollOption
+from tests.rows import add_community, add_member, aware
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
 SECRET = b"k" * 32
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 class World:
@@ -45,29 +42,10 @@ class World:
         self.ana, self.ben = (self.member(n) for n in ("Ana", "Ben"))
 
     def community(self, name: str, channel: str) -> int:
-        row = Community(
-            name=name,
-            platform="console",
-            channel_id=channel,
-            timezone="America/New_York",
-            created_at=NOW,
-        )
-        self.session.add(row)
-        self.session.flush()
-        assert row.id is not None
-        return row.id
+        return add_community(self.session, name, channel, NOW, timezone="America/New_York")
 
     def member(self, name: str, community_id: int | None = None) -> Member:
-        row = Member(
-            community_id=community_id or self.ours,
-            platform_user_id=name.lower(),
-            display_name=name,
-            timezone="UTC",
-            joined_at=NOW,
-        )
-        self.session.add(row)
-        self.session.flush()
-        return row
+        return add_member(self.session, community_id or self.ours, name, NOW)
 
     def poll(self, *labels: str, **fields: Any) -> Poll:
         values: dict[str, Any] = {

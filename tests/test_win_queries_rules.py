@@ -22,15 +22,12 @@ from bot.features.win_queries import (
     resurface_win,
     wins_between,
 )
-from bot.storage.tables import CheckIn, CheckInReply, Community, Member
+from bot.storage.tables import CheckIn, CheckInReply
 from bot.storage.tables_wins import Win, WinCheer, WinCredit
+from tests.rows import add_community, add_member, aware
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=28)  # just old enough to resurface
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 class World:
@@ -40,24 +37,10 @@ class World:
         self.ana, self.ben, self.dee = (self.member(n) for n in ("Ana", "Ben", "Dee"))
 
     def community(self, name: str, channel: str) -> int:
-        row = Community(
-            name=name, platform="console", channel_id=channel, timezone="UTC", created_at=NOW
-        )
-        self.session.add(row)
-        self.session.flush()
-        assert row.id is not None
-        return row.id
+        return add_community(self.session, name, channel, NOW)
 
     def member(self, name: str) -> int:
-        row = Member(
-            community_id=self.ours,
-            platform_user_id=name.lower(),
-            display_name=name,
-            timezone="UTC",
-            joined_at=NOW,
-        )
-        self.session.add(row)
-        self.session.flush()
+        row = add_member(self.session, self.ours, name, NOW)
         assert row.id is not None
         return row.id
 
